@@ -1,0 +1,32 @@
+"""runyard: track, run, monitor and compare machine-learning experiments.
+
+A script written for the Azure ML SDK v1 (`from azureml.core import Workspace,
+Experiment, Run`) runs here after changing its imports to `from runyard import ...`.
+"""
+
+from runyard.core.errors import (
+    ImmutablePropertyError,
+    InvalidStatusTransitionError,
+    LimitExceededError,
+    NotFoundError,
+    RunyardError,
+    ValidationError,
+)
+from runyard.core.status import Status
+from runyard.sdk import Experiment, OfflineRun, Run, Workspace
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Experiment",
+    "ImmutablePropertyError",
+    "InvalidStatusTransitionError",
+    "LimitExceededError",
+    "NotFoundError",
+    "OfflineRun",
+    "Run",
+    "RunyardError",
+    "Status",
+    "ValidationError",
+    "Workspace",
+]

@@ -1,0 +1,47 @@
+"""The transport the SDK talks through: a tracking store plus a file store for one workspace."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from typing import Protocol
+
+from runyard.store.base import TrackingStore
+
+
+class FileStore(Protocol):
+    """Files of runs, addressed by a run's prefix and a relative name."""
+
+    def put_file(self, prefix: str, name: str, local_path: str | os.PathLike[str]) -> str: ...
+
+    def put_bytes(self, prefix: str, name: str, data: bytes) -> str: ...
+
+    def put_folder(
+        self, prefix: str, name_prefix: str, local_dir: str | os.PathLike[str]
+    ) -> list[str]: ...
+
+    def get_file(self, prefix: str, name: str, local_path: str | os.PathLike[str]) -> None: ...
+
+    def read_bytes(self, prefix: str, name: str) -> bytes: ...
+
+    def exists(self, prefix: str, name: str) -> bool: ...
+
+    def list_files(self, prefix: str, under: str = "") -> list[str]: ...
+
+
+class Transport(ABC):
+    """What a workspace is reached through: in-process (embedded) or HTTP (a server)."""
+
+    @property
+    @abstractmethod
+    def store(self) -> TrackingStore:
+        """Runs, metadata and metric points."""
+
+    @property
+    @abstractmethod
+    def files(self) -> FileStore:
+        """Run files and images."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,1 @@
+"""The vocabulary of runyard: entities, statuses, limits and errors. No I/O."""

@@ -1,0 +1,112 @@
+"""The entities runyard stores, and the one JSON document form of a run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from runyard.core.status import Status
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (what every stored timestamp is)."""
+    return datetime.now(UTC)
+
+
+class _Document(BaseModel):
+    """Models that serialise with Azure's camelCase field names (runId, startTimeUtc, …)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, frozen=True, use_enum_values=False
+    )
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The JSON form users see: camelCase names, ISO-8601 times."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class ExperimentInfo(_Document):
+    """An experiment: a named group of runs."""
+
+    experiment_id: int
+    name: str
+    created_utc: datetime
+    archived: bool = False
+    run_count: int = 0
+    active_run_count: int = 0
+    last_activity_utc: datetime | None = None
+
+
+class RunError(_Document):
+    """Why a run failed, as `fail(error_details, error_code)` or the runner recorded it."""
+
+    code: str = "UserError"
+    message: str = ""
+
+
+class RunDocument(_Document):
+    """Everything known about a run except its metrics and files.
+
+    This is what `get_details()` returns, what `runyard run show` prints and what
+    JMESPath queries run over; the field names are Azure's run document's.
+    """
+
+    run_id: str
+    run_number: int
+    experiment_name: str
+    experiment_id: int
+    display_name: str | None = None
+    description: str | None = None
+    status: Status = Status.NOT_STARTED
+    target: str = "local"
+    run_type: str = "interactive"
+    parent_run_id: str | None = None
+    root_run_id: str | None = None
+    created_utc: datetime
+    start_time_utc: datetime | None = None
+    end_time_utc: datetime | None = None
+    submitted_by: str | None = None
+    tags: dict[str, str | None] = Field(default_factory=dict)
+    properties: dict[str, str] = Field(default_factory=dict)
+    run_definition: dict[str, Any] = Field(default_factory=dict)
+    log_files: dict[str, str] = Field(default_factory=dict)
+    error: RunError | None = None
+
+
+class NewRun(BaseModel):
+    """What a caller gives to create a run; the store assigns the number and times."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    experiment_name: str
+    parent_run_id: str | None = None
+    status: Status = Status.NOT_STARTED
+    display_name: str | None = None
+    description: str | None = None
+    target: str = "local"
+    run_type: str = "interactive"
+    submitted_by: str | None = None
+    tags: dict[str, str | None] = Field(default_factory=dict)
+    properties: dict[str, str] = Field(default_factory=dict)
+    run_definition: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunFilter(BaseModel):
+    """Which runs a search returns. Every field narrows; None means "any"."""
+
+    model_config = ConfigDict(frozen=True)
+
+    experiment_name: str | None = None
+    #: key -> value must match; key -> None means "has this tag, any value".
+    tags: dict[str, str | None] = Field(default_factory=dict)
+    properties: dict[str, str | None] = Field(default_factory=dict)
+    status: Status | None = None
+    parent_run_id: str | None = None
+    #: With a parent: the whole subtree instead of the direct children.
+    recursive: bool = False
+    #: Without a parent: also runs that have one.
+    include_children: bool = False

@@ -1,0 +1,80 @@
+"""Validation of artifact names and run prefixes, so that no file can land outside its run.
+
+Pure string work, no I/O: the artifact store calls these on every path it is given, and the
+server can call them to reject a bad request before touching storage.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from runyard.core.errors import LimitExceededError, ValidationError
+from runyard.core.limits import Limits
+
+# "C:" or "c:foo" is a Windows drive (absolute, or relative to that drive's current folder).
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_PREFIX_COMPONENT = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def validate_artifact_name(name: object, limits: Limits) -> str:
+    """Return `name` as a normalised POSIX path relative to a run, or raise if it could escape.
+
+    Backslashes become '/', and '.' components and repeated '/' are collapsed; '..' is
+    rejected rather than resolved, because a name that climbs is a mistake or an attack.
+    """
+    if not isinstance(name, str):
+        raise ValidationError(f"an artifact name must be a string, got {type(name).__name__}")
+    if not name:
+        raise ValidationError("an artifact name must not be empty")
+    if len(name) > limits.max_file_name_length:
+        raise LimitExceededError(
+            f"artifact name is {len(name)} characters long; the limit is "
+            f"{limits.max_file_name_length}: {name[:40]!r}…"
+        )
+    for index, char in enumerate(name):
+        # Category Cc is C0 (incl. NUL), DEL and C1: invisible in listings, fatal to some stores.
+        if unicodedata.category(char) == "Cc":
+            raise ValidationError(
+                f"artifact name {name!r} has the control character {char!r} at position {index}; "
+                "names may only hold printable characters"
+            )
+    posix = name.replace("\\", "/")
+    if posix.startswith("/"):
+        raise ValidationError(
+            f"artifact name {name!r} is absolute; give a path relative to the run, "
+            "like 'outputs/model.pt'"
+        )
+    parts = [part for part in posix.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise ValidationError(
+            f"artifact name {name!r} has a '..' component; names must stay inside the run"
+        )
+    if not parts:
+        raise ValidationError(f"artifact name {name!r} names no file (only '.' and '/')")
+    normalised = "/".join(parts)
+    # Checked after collapsing, so that "./C:/x" cannot become the drive path "C:/x".
+    if _DRIVE.match(normalised):
+        raise ValidationError(
+            f"artifact name {name!r} starts with a drive; give a path relative to the run, "
+            "like 'outputs/model.pt'"
+        )
+    return normalised
+
+
+def validate_run_prefix(prefix: str) -> str:
+    """Return `prefix` (like 'experiments/12/runs/<uuid>') if it is a safe storage prefix.
+
+    Prefixes are made by runyard, not typed by users, so the rule is strict: components of
+    letters, digits, '.', '_' and '-' joined by single '/', with no '.' or '..' components.
+    """
+    if not isinstance(prefix, str):
+        raise ValidationError(f"a run prefix must be a string, got {type(prefix).__name__}")
+    components = prefix.split("/")
+    for component in components:
+        if not _PREFIX_COMPONENT.fullmatch(component) or component in (".", ".."):
+            raise ValidationError(
+                f"run prefix {prefix!r} is malformed at {component!r}; a prefix is components of "
+                "letters, digits, '.', '_' and '-' (not '.' or '..') joined by single '/'"
+            )
+    return prefix

@@ -1,0 +1,8 @@
+"""The user-facing API: Workspace, Experiment, Run."""
+
+from runyard.sdk.experiment import Experiment
+from runyard.sdk.offline import OfflineRun
+from runyard.sdk.run import Run
+from runyard.sdk.workspace import Workspace
+
+__all__ = ["Experiment", "OfflineRun", "Run", "Workspace"]

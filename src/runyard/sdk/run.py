@@ -1,0 +1,390 @@
+"""Run: one execution of a training script or notebook, with its metrics, tags and files."""
+
+from __future__ import annotations
+
+import builtins
+import getpass
+import logging
+import os
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from runyard.core.entities import NewRun, RunDocument, RunError, RunFilter
+from runyard.core.errors import LimitExceededError, RunyardError, ValidationError
+from runyard.core.limits import check_length
+from runyard.core.metrics import MetricKind
+from runyard.core.names import validate_run_id
+from runyard.core.status import Status, parse_status
+from runyard.core.tags import validate_properties, validate_tags
+from runyard.sdk.experiment import Experiment, filter_dict, iterate_runs
+from runyard.sdk.run_files import RunFiles
+from runyard.sdk.run_metrics import MetricLogging
+from runyard.sdk.workspace import Workspace
+
+if TYPE_CHECKING:
+    from runyard.sdk.offline import OfflineRun
+
+log = logging.getLogger("runyard")
+
+#: Set by the runner of a submitted script: the id of the run it belongs to.
+ENV_RUN_ID = "RUNYARD_RUN_ID"
+ENV_EXPERIMENT = "RUNYARD_EXPERIMENT_NAME"
+
+
+def flush_timeout() -> float:
+    """How long ending a run waits for queued points (RUNYARD_FLUSH_TIMEOUT, seconds)."""
+    return float(os.environ.get("RUNYARD_FLUSH_TIMEOUT", "60"))
+
+
+class Run(MetricLogging, RunFiles):
+    """A run of an experiment. Get one from `exp.start_logging()`, `Run.get_context()`,
+    `exp.get_runs()` or `Run(experiment, run_id)`."""
+
+    def __init__(
+        self, experiment: Experiment, run_id: str, outputs: str | None = None, **kwargs: Any
+    ) -> None:
+        doc = kwargs.pop("_document", None)
+        if doc is None:
+            doc = experiment.workspace._transport.store.get_run(run_id)
+        self._experiment = experiment
+        self._id = doc.run_id
+        self._doc: RunDocument = doc
+        workspace = experiment.workspace
+        self._transport, self._pipeline = workspace._connection()
+        self._limits = workspace.limits
+        self._kinds: dict[str, MetricKind] = {}
+        self._scalar_names: set[str] = set()
+
+    @classmethod
+    def _from_document(cls, experiment: Experiment, doc: RunDocument) -> Run:
+        return cls(experiment, doc.run_id, _document=doc)
+
+    @staticmethod
+    def get(workspace: Workspace, run_id: str) -> Run:
+        """The run with this id, whatever its experiment."""
+        doc = workspace._transport.store.get_run(run_id)
+        return Run._from_document(Experiment(workspace, doc.experiment_name), doc)
+
+    @classmethod
+    def get_context(cls, allow_offline: bool = True, **_kwargs: Any) -> Run | OfflineRun:
+        """The run this script was submitted as; outside a submitted script, an offline run
+        that prints what it logs, so the same script runs anywhere."""
+        run_id = os.environ.get(ENV_RUN_ID)
+        if run_id:
+            workspace = Workspace.from_env() or Workspace.from_config()
+            return cls.get(workspace, run_id)
+        if not allow_offline:
+            raise RunyardError(
+                f"not inside a submitted run ({ENV_RUN_ID} is not set); submit the script with "
+                "exp.submit(...) or pass allow_offline=True"
+            )
+        from runyard.sdk.offline import OfflineRun
+
+        return OfflineRun()
+
+    # Identity
+    @property
+    def id(self) -> str:
+        """The run id."""
+        return self._id
+
+    @property
+    def experiment(self) -> Experiment:
+        """The experiment the run belongs to."""
+        return self._experiment
+
+    @property
+    def number(self) -> int:
+        """The run's number within its experiment (1, 2, …)."""
+        return self._doc.run_number
+
+    @property
+    def type(self) -> str:
+        """interactive, script, or child."""
+        return self._doc.run_type
+
+    @property
+    def display_name(self) -> str | None:
+        """A name for people; defaults to None."""
+        return self._refresh().display_name
+
+    @display_name.setter
+    def display_name(self, value: str) -> None:
+        check_length("display name", value, self._limits.max_display_name_length)
+        self._transport.store.update_run(self._id, display_name=value)
+
+    @property
+    def description(self) -> str | None:
+        """A longer text about the run."""
+        return self._refresh().description
+
+    @description.setter
+    def description(self, value: str) -> None:
+        check_length("description", value, self._limits.max_description_length, allow_empty=True)
+        self._transport.store.update_run(self._id, description=value)
+
+    @property
+    def parent(self) -> Run | None:
+        """The parent run of a child run, None for a top-level run."""
+        parent_id = self._doc.parent_run_id
+        return None if parent_id is None else Run(self._experiment, parent_id)
+
+    @property
+    def tags(self) -> dict[str, str | None]:
+        """The run's tags (a fresh copy)."""
+        return self.get_tags()
+
+    @property
+    def properties(self) -> dict[str, str]:
+        """The run's properties (a fresh copy)."""
+        return self.get_properties()
+
+    def _refresh(self) -> RunDocument:
+        self._doc = self._transport.store.get_run(self._id)
+        return self._doc
+
+    def _artifact_prefix(self) -> str:
+        return f"{self._experiment.name}/{self._id}"
+
+    def _flush_for_read(self) -> None:
+        left = self._pipeline.flush(flush_timeout())
+        if left:
+            log.warning("%d points of run %s are not written yet", left, self._id)
+        self._pipeline.raise_errors(self._id)
+
+    def flush(self, timeout_seconds: float | None = None) -> int:
+        """Write what this process has queued; returns how many points are still queued."""
+        left = self._pipeline.flush(flush_timeout() if timeout_seconds is None else timeout_seconds)
+        self._pipeline.raise_errors(self._id)
+        return left
+
+    # Status
+    def get_status(self) -> str:
+        """The run's status (Running, Completed, …)."""
+        return self._refresh().status.value
+
+    def get_details(self) -> dict[str, Any]:
+        """The run document: id, target, status, times, tags, properties, definition, logs."""
+        details = self._refresh().to_json_dict()
+        logs = self._transport.files.list_files(self._artifact_prefix(), "logs")
+        details["logFiles"] = {name: name for name in logs}
+        return details
+
+    def get_details_with_logs(self) -> dict[str, Any]:
+        """`get_details()` with the text of each log file instead of its name."""
+        details = self.get_details()
+        files = self._transport.files
+        details["logFiles"] = {
+            name: files.read_bytes(self._artifact_prefix(), name).decode(errors="replace")
+            for name in details["logFiles"]
+        }
+        return details
+
+    def _set_status(self, status: Status, error: RunError | None = None) -> None:
+        self._transport.store.set_status(self._id, status, error)
+        log.debug("run %s is now %s", self._id, status.value)
+
+    def _end(self, status: Status, error: RunError | None = None) -> None:
+        left = self._pipeline.flush(flush_timeout())
+        if left:
+            log.warning(
+                "run %s ends with %d metric points not yet written; this process keeps "
+                "writing them until it exits",
+                self._id,
+                left,
+            )
+        self._set_status(status, error)
+        self._pipeline.raise_errors(self._id)
+
+    def start(self) -> None:
+        """Mark a NotStarted run (e.g. from create_children) as Running."""
+        self._set_status(Status.RUNNING)
+
+    def complete(self, _set_status: bool = True) -> None:
+        """Write what is queued and mark the run Completed."""
+        if _set_status:
+            self._end(Status.COMPLETED)
+        else:
+            self.flush()
+
+    def fail(
+        self, error_details: object = None, error_code: str | None = None, _set_status: bool = True
+    ) -> None:
+        """Mark the run Failed, with the error (an exception or a message) recorded."""
+        if isinstance(error_details, BaseException):
+            message = f"{type(error_details).__name__}: {error_details}"
+        else:
+            message = "" if error_details is None else str(error_details)
+        self._end(Status.FAILED, RunError(code=error_code or "UserError", message=message))
+
+    def cancel(self) -> None:
+        """Cancel the run: an interactive run ends Canceled at once; a submitted one is
+        asked to stop, and its runner marks it Canceled."""
+        if self._refresh().run_type == "interactive":
+            self._end(Status.CANCELED)
+        else:
+            self._set_status(Status.CANCEL_REQUESTED)
+
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        wait_post_processing: bool = False,
+        raise_on_error: bool = True,
+        timeout_seconds: float | None = None,
+    ) -> dict[str, Any]:
+        """Block until the run ends; returns its details (raises on Failed if asked)."""
+        deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+        delay = 0.05
+        while not self._refresh().status.is_terminal:
+            if deadline is not None and time.monotonic() > deadline:
+                raise RunyardError(
+                    f"run {self._id} is still {self._doc.status.value} after {timeout_seconds} s"
+                )
+            time.sleep(delay)
+            delay = min(delay * 1.5, 1.0)
+        if raise_on_error and self._doc.status is Status.FAILED:
+            error = self._doc.error
+            raise RunyardError(
+                f"run {self._id} failed: {error.message if error else 'no error recorded'}"
+            )
+        return self.get_details()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: builtins.type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._refresh().status.is_terminal:
+            self.flush()
+            return
+        if exc is not None:
+            self.fail(exc, error_code="UserError")
+        else:
+            self.complete()
+
+    # Tags and properties
+    def tag(self, key: str, value: object = None) -> None:
+        """Set a tag; a tag without a value is stored with value None."""
+        self._transport.store.set_tags(self._id, validate_tags({key: value}, self._limits))
+
+    def set_tags(self, tags: dict[str, object]) -> None:
+        """Set several tags at once."""
+        self._transport.store.set_tags(self._id, validate_tags(tags, self._limits))
+
+    def remove_tags(self, tags: Sequence[str] | str) -> None:
+        """Delete tags by key."""
+        keys = [tags] if isinstance(tags, str) else list(tags)
+        self._transport.store.remove_tags(self._id, keys)
+
+    def get_tags(self) -> dict[str, str | None]:
+        """The run's tags."""
+        return dict(self._refresh().tags)
+
+    def add_properties(self, properties: dict[str, object]) -> None:
+        """Add write-once properties; changing an existing one raises ImmutablePropertyError."""
+        self._transport.store.add_properties(
+            self._id, validate_properties(properties, self._limits)
+        )
+
+    def get_properties(self) -> dict[str, str]:
+        """The run's properties."""
+        return dict(self._refresh().properties)
+
+    # Children
+    def _new_child(
+        self,
+        run_id: str | None,
+        display_name: str | None,
+        tags: dict[str, str | None] | None = None,
+    ) -> NewRun:
+        if display_name is not None:
+            check_length("display name", display_name, self._limits.max_display_name_length)
+        return NewRun(
+            run_id=validate_run_id(run_id) if run_id is not None else str(uuid.uuid4()),
+            experiment_name=self._experiment.name,
+            parent_run_id=self._id,
+            status=Status.RUNNING,
+            display_name=display_name,
+            target=self._doc.target,
+            run_type="child",
+            submitted_by=getpass.getuser(),
+            tags=tags or {},
+        )
+
+    def child_run(
+        self, name: str | None = None, run_id: str | None = None, outputs: str | None = None
+    ) -> Run:
+        """Start a child run; as a context manager it completes (or fails) on exit."""
+        doc = self._transport.store.create_runs([self._new_child(run_id, name)])[0]
+        return Run._from_document(self._experiment, doc)
+
+    def create_children(
+        self,
+        count: int | None = None,
+        tag_key: str | None = None,
+        tag_values: Sequence[str] | None = None,
+    ) -> list[Run]:
+        """Create many child runs in one store call, optionally tagged `tag_key=value` each."""
+        if tag_values is not None:
+            if tag_key is None:
+                raise ValidationError("create_children: tag_values needs a tag_key")
+            if count is not None and count != len(tag_values):
+                raise ValidationError(
+                    f"create_children: count={count} but {len(tag_values)} tag values given"
+                )
+            count = len(tag_values)
+        if count is None or count < 1:
+            raise ValidationError("create_children needs count >= 1 or tag_values")
+        limit = self._limits.max_children_per_call
+        if count > limit:
+            raise LimitExceededError(
+                f"create_children: {count} children asked for; the limit is {limit} per call"
+            )
+        new = []
+        for index in range(count):
+            tags = None
+            if tag_key is not None and tag_values is not None:
+                tags = validate_tags({tag_key: tag_values[index]}, self._limits)
+            new.append(self._new_child(None, None, tags))
+        docs = self._transport.store.create_runs(new)
+        return [Run._from_document(self._experiment, d) for d in docs]
+
+    def get_children(
+        self,
+        recursive: bool = False,
+        tags: object = None,
+        properties: object = None,
+        type: str | None = None,
+        status: str | None = None,
+        _rehydrate_runs: bool = True,
+    ) -> Iterator[Run]:
+        """The run's children (all descendants with `recursive`), newest first, filtered."""
+        return iterate_runs(
+            self._experiment,
+            RunFilter(
+                parent_run_id=self._id,
+                recursive=recursive,
+                tags=filter_dict("tags", tags),
+                properties=filter_dict("properties", properties),
+                status=None if status is None else parse_status(status),
+            ),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Run) and other._id == self._id
+
+    def __hash__(self) -> int:
+        return hash(self._id)
+
+    def __repr__(self) -> str:
+        return (
+            f"Run(Experiment: {self._experiment.name},\nId: {self._id},\n"
+            f"Type: {self._doc.run_type},\nStatus: {self._doc.status.value})"
+        )

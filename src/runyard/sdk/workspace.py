@@ -1,0 +1,198 @@
+"""Workspace: where runs are kept, found from a config.json or the local default."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runyard.client.base import Transport
+from runyard.client.pipeline import LoggingPipeline
+from runyard.core.errors import ValidationError
+from runyard.core.limits import Limits
+
+if TYPE_CHECKING:
+    from runyard.sdk.experiment import Experiment
+
+log = logging.getLogger("runyard")
+
+CONFIG_FILE = "config.json"
+CONFIG_DIRS = (".runyard", ".azureml")
+LOCAL_FOLDER = ".runyard"
+#: Set by the runner of a submitted script: the workspace config as JSON text.
+ENV_WORKSPACE = "RUNYARD_WORKSPACE_CONFIG"
+
+_transports: dict[tuple[str, str], tuple[Transport, LoggingPipeline]] = {}
+_transports_lock = threading.Lock()
+
+
+def find_config(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """The nearest config.json in `start` (or its .runyard/.azureml folder) or a parent."""
+    folder = Path(start or os.getcwd()).resolve()
+    for candidate_dir in (folder, *folder.parents):
+        for sub in ("", *CONFIG_DIRS):
+            candidate = candidate_dir / sub / CONFIG_FILE
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _resolve_store(url: str, base: Path) -> str:
+    """A relative SQLite path in a config file is relative to the file's folder."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/"):
+        return prefix + str((base / url[len(prefix) :]).resolve())
+    return url
+
+
+def _resolve_artifacts(url: str, base: Path) -> str:
+    if "://" in url:
+        return url
+    return str((base / url).resolve())
+
+
+class Workspace:
+    """A workspace: a tracking store and a file store, embedded (local) or on a server.
+
+    `Workspace.from_config()` is the usual way in; with no config anywhere it is a local
+    workspace in `./.runyard` (SQLite plus a folder), so scripts work with nothing set up.
+    """
+
+    def __init__(
+        self,
+        name: str = "local",
+        *,
+        store_url: str | None = None,
+        artifacts_url: str | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        if store_url is None:
+            folder = Path(LOCAL_FOLDER).resolve()
+            store_url = f"sqlite:///{folder / 'runyard.db'}"
+            artifacts_url = artifacts_url or str(folder / "artifacts")
+        if artifacts_url is None:
+            raise ValidationError("a workspace with a store URL needs an artifacts URL too")
+        self.name = name
+        self.store_url = store_url
+        self.artifacts_url = artifacts_url
+        self.limits = limits or Limits.from_env()
+
+    # Finding a workspace
+    @classmethod
+    def from_config(
+        cls, path: str | os.PathLike[str] | None = None, _file_name: str | None = None
+    ) -> Workspace:
+        """The workspace of the nearest config.json, or the local default when there is none.
+
+        `path` may be a config file or a folder to search from (and up).
+        """
+        config_path: Path | None
+        config_path = Path(path) if path is not None and Path(path).is_file() else find_config(path)
+        if config_path is None:
+            if path is not None:
+                log.info("no %s found from %s; using the local workspace", CONFIG_FILE, path)
+            return cls()
+        return cls.from_dict(json.loads(config_path.read_text()), base=config_path.parent)
+
+    @classmethod
+    def from_dict(cls, config: dict[str, Any], base: Path | None = None) -> Workspace:
+        """A workspace from the content of a config.json (relative paths from `base`)."""
+        base = base or Path.cwd()
+        if not isinstance(config, dict):
+            raise ValidationError("a workspace config must be a JSON object")
+        if "server" in config:
+            raise ValidationError(
+                "this runyard build has no HTTP transport yet; use a local workspace "
+                '({"store": "sqlite:///…", "artifacts": "folder"})'
+            )
+        store = config.get("store")
+        artifacts = config.get("artifacts")
+        if not isinstance(store, str) or not isinstance(artifacts, str):
+            raise ValidationError(
+                'a local workspace config needs "store" (a database URL) and "artifacts" '
+                "(a folder or fsspec URL)"
+            )
+        return cls(
+            str(config.get("workspace_name", "local")),
+            store_url=_resolve_store(store, base),
+            artifacts_url=_resolve_artifacts(artifacts, base),
+        )
+
+    @classmethod
+    def from_env(cls) -> Workspace | None:
+        """The workspace a runner handed to a submitted script, if any."""
+        raw = os.environ.get(ENV_WORKSPACE)
+        if not raw:
+            return None
+        return cls.from_dict(json.loads(raw))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config.json content that finds this workspace again."""
+        return {
+            "workspace_name": self.name,
+            "store": self.store_url,
+            "artifacts": self.artifacts_url,
+        }
+
+    def write_config(
+        self, path: str | os.PathLike[str] | None = None, file_name: str | None = None
+    ) -> Path:
+        """Write `.runyard/config.json` under `path` (default: the current folder)."""
+        folder = Path(path or os.getcwd()) / LOCAL_FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / (file_name or CONFIG_FILE)
+        target.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        return target
+
+    # Plumbing shared by every object of this workspace
+    def _connection(self) -> tuple[Transport, LoggingPipeline]:
+        key = (self.store_url, self.artifacts_url)
+        found = _transports.get(key)
+        if found is not None:
+            return found
+        with _transports_lock:
+            found = _transports.get(key)
+            if found is None:
+                from runyard.client.local import InProcessTransport
+
+                transport = InProcessTransport(self.store_url, self.artifacts_url, self.limits)
+                pipeline = LoggingPipeline(transport.store, self.limits)
+                found = _transports[key] = (transport, pipeline)
+            return found
+
+    @property
+    def _transport(self) -> Transport:
+        return self._connection()[0]
+
+    @property
+    def _pipeline(self) -> LoggingPipeline:
+        return self._connection()[1]
+
+    @property
+    def experiments(self) -> dict[str, Experiment]:
+        """The workspace's experiments by name."""
+        from runyard.sdk.experiment import Experiment
+
+        return {e.name: e for e in Experiment.list(self)}
+
+    def get_mlflow_tracking_uri(self) -> str:
+        """The MLflow tracking URI of this workspace (served by `runyard server`)."""
+        raise ValidationError(
+            "a local workspace has no MLflow endpoint: start `runyard server` and attach a "
+            "workspace that points at it"
+        )
+
+    def __repr__(self) -> str:
+        return f"Workspace.create(name='{self.name}', store='{self.store_url}')"
+
+
+def close_all() -> None:
+    """Flush every pipeline and close every store this process opened (tests, shutdown)."""
+    with _transports_lock:
+        for transport, pipeline in _transports.values():
+            pipeline.close()
+            transport.close()
+        _transports.clear()

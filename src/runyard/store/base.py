@@ -1,0 +1,97 @@
+"""The one interface every tracking store implements (SQL today; the HTTP client mirrors it)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+
+from runyard.core.entities import ExperimentInfo, NewRun, RunDocument, RunError, RunFilter
+from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
+from runyard.core.status import Status
+
+
+class TrackingStore(ABC):
+    """Runs, their metadata and their metric points. Every method is one transaction."""
+
+    # Experiments
+    @abstractmethod
+    def get_or_create_experiment(self, name: str) -> ExperimentInfo:
+        """The experiment of that name, created if it does not exist yet."""
+
+    @abstractmethod
+    def get_experiment(self, name: str) -> ExperimentInfo:
+        """The experiment of that name (NotFoundError if there is none)."""
+
+    @abstractmethod
+    def list_experiments(self, include_archived: bool = False) -> list[ExperimentInfo]:
+        """Every experiment with its run counts and last activity, by name."""
+
+    @abstractmethod
+    def set_experiment_archived(self, name: str, archived: bool) -> None:
+        """Archive an experiment (hidden from lists) or bring it back."""
+
+    # Runs
+    @abstractmethod
+    def create_runs(self, new_runs: Sequence[NewRun]) -> list[RunDocument]:
+        """Create runs (and their experiment if needed) in one transaction."""
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> RunDocument:
+        """One run's document (NotFoundError if unknown)."""
+
+    @abstractmethod
+    def search_runs(
+        self, run_filter: RunFilter, *, limit: int = 100, page_token: str | None = None
+    ) -> tuple[list[RunDocument], str | None]:
+        """One page of matching runs, newest first, and the token of the next page."""
+
+    @abstractmethod
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        display_name: str | None = None,
+        description: str | None = None,
+        run_definition: dict[str, object] | None = None,
+    ) -> None:
+        """Change the mutable descriptive fields given (None leaves a field as it is)."""
+
+    @abstractmethod
+    def set_status(self, run_id: str, status: Status, error: RunError | None = None) -> Status:
+        """Move a run to `status` if the transition table allows it; returns the new status."""
+
+    @abstractmethod
+    def heartbeat(self, run_id: str) -> None:
+        """Record that the run's process is alive."""
+
+    # Tags and properties
+    @abstractmethod
+    def set_tags(self, run_id: str, tags: dict[str, str | None]) -> None:
+        """Add or overwrite tags."""
+
+    @abstractmethod
+    def remove_tags(self, run_id: str, keys: Iterable[str]) -> None:
+        """Delete tags; unknown keys are ignored."""
+
+    @abstractmethod
+    def add_properties(self, run_id: str, properties: dict[str, str]) -> None:
+        """Add properties; ImmutablePropertyError if a key exists with another value."""
+
+    # Metrics
+    @abstractmethod
+    def log_points(self, run_id: str, batches: Sequence[PointBatch]) -> None:
+        """Append metric points in bulk, all batches in one transaction."""
+
+    @abstractmethod
+    def list_metrics(self, run_id: str) -> list[MetricInfo]:
+        """The run's metric series with their counts and last values, in creation order."""
+
+    @abstractmethod
+    def get_metric_series(
+        self, run_id: str, names: Sequence[str] | None = None
+    ) -> list[MetricSeries]:
+        """Every point of the named metrics (all when None), in creation then step order."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,131 @@
+"""The tables of the tracking store. Alembic migrations create them; this is the model they match.
+
+Times are seconds since the epoch (double precision): one type on SQLite and PostgreSQL,
+cheap to compare and sort, no time-zone ambiguity.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("created_time", Double, nullable=False),
+    Column("archived", Boolean, nullable=False, default=False),
+    # Numbers runs within the experiment; bumped in the transaction that creates a run.
+    Column("run_count", Integer, nullable=False, default=0),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(255), nullable=False, unique=True),
+    Column("experiment_id", Integer, ForeignKey("experiments.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("parent_id", Integer, ForeignKey("runs.id"), nullable=True),
+    Column("status", String(32), nullable=False),
+    Column("display_name", String(256), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("target", String(255), nullable=False),
+    Column("run_type", String(64), nullable=False),
+    Column("submitted_by", String(255), nullable=True),
+    Column("created_time", Double, nullable=False),
+    Column("start_time", Double, nullable=True),
+    Column("end_time", Double, nullable=True),
+    Column("heartbeat_time", Double, nullable=True),
+    Column("error_code", String(255), nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("run_definition", Text, nullable=True),
+    # Runs are listed newest first within an experiment, and ids grow with time.
+    Index(None, "experiment_id", "id"),
+    Index(None, "experiment_id", "status"),
+    Index(None, "parent_id"),
+)
+
+run_tags = Table(
+    "run_tags",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("key", String(100), nullable=False),
+    Column("value", Text, nullable=True),
+    PrimaryKeyConstraint("run_id", "key"),
+    Index(None, "key", "value", "run_id"),
+)
+
+run_properties = Table(
+    "run_properties",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("key", String(100), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("run_id", "key"),
+    Index(None, "key", "value", "run_id"),
+)
+
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    # '' for a plain series; the column's name for one column of a row/table metric.
+    Column("column", String(255), nullable=False, default=""),
+    Column("kind", String(32), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    # Points stored so far; a batch reserves its sequence numbers by bumping it.
+    Column("count", BigInteger, nullable=False, default=0),
+    # Bit i set when a point of ValueType i was stored: lets reads skip decoding.
+    Column("value_types", Integer, nullable=False, default=0),
+    Column("last_step", BigInteger, nullable=True),
+    Column("last_number", Double, nullable=True),
+    Column("last_text", Text, nullable=True),
+    Column("last_vtype", SmallInteger, nullable=True),
+    Column("min_value", Double, nullable=True),
+    Column("max_value", Double, nullable=True),
+    UniqueConstraint("run_id", "name", "column"),
+    Index(None, "name", "last_number"),
+)
+
+# No foreign key on points: checking one per inserted row would halve ingest speed, and
+# points are only ever written through a metric row that exists.
+metric_points = Table(
+    "metric_points",
+    metadata,
+    Column("metric_id", Integer, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("value", Double, nullable=True),
+    Column("text", Text, nullable=True),
+    Column("vtype", SmallInteger, nullable=False),
+    Column("time", Double, nullable=False),
+    PrimaryKeyConstraint("metric_id", "step", "seq"),
+    sqlite_with_rowid=False,
+)
