@@ -217,7 +217,9 @@ class SqlTrackingStore(TrackingStore):
                 conn.execute(
                     update(experiments).where(experiments.c.id == exp_id).values(run_count=count)
                 )
-            return self._documents(conn, select(runs).where(runs.c.run_id.in_(created)))
+            return self._documents(
+                conn, select(runs).where(runs.c.run_id.in_(created)).order_by(runs.c.id)
+            )
 
     def _documents(self, conn: Connection, query: Any) -> list[RunDocument]:
         """Run documents for the rows a query selects, tags and properties loaded in bulk."""

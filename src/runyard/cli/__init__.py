@@ -1,0 +1,1 @@
+"""The `runyard` command line: a thin click layer over the SDK."""

@@ -1,0 +1,205 @@
+"""`runyard` commands. Each parses, calls the SDK and prints; errors are one line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from runyard import __version__
+from runyard.cli.output import emit
+from runyard.core.errors import RunyardError, ValidationError
+from runyard.sdk.experiment import Experiment
+from runyard.sdk.run import Run
+from runyard.sdk.workspace import Workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exit codes scripts can rely on.
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+
+_RUN_COLUMNS = ["runId", "experimentName", "status", "displayName", "startTimeUtc", "tags"]
+
+
+def output_options(func: F) -> F:
+    """`-o/--output json|table` and `--query JMESPATH`, on every command that prints."""
+    func = click.option("--query", default=None, help="JMESPath query applied to the JSON result.")(
+        func
+    )
+    func = click.option(
+        "-o", "--output", type=click.Choice(["json", "table"]), default="json", show_default=True
+    )(func)
+    return func
+
+
+def workspace_option(func: F) -> F:
+    """`-w/--workspace-config PATH`: a config.json or a folder to search from."""
+    return click.option(
+        "-w",
+        "--workspace-config",
+        "config",
+        default=None,
+        type=click.Path(path_type=Path),
+        help="config.json (or a folder to search up from); default: nearest, else ./.runyard",
+    )(func)
+
+
+class _Group(click.Group):
+    """Turns runyard errors into one clear line and an exit code (traceback with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RunyardError as exc:
+            if ctx.find_root().params.get("debug"):
+                raise
+            from runyard.core.errors import NotFoundError
+
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_NOT_FOUND if isinstance(exc, NotFoundError) else EXIT_ERROR)
+
+
+def _workspace(config: Path | None) -> Workspace:
+    return Workspace.from_config(config)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="runyard")
+@click.option("--debug", is_flag=True, help="Show debug logs and full tracebacks.")
+def cli(debug: bool) -> None:
+    """runyard: track, run, monitor and compare machine-learning experiments."""
+    if debug:
+        logging.basicConfig(level=logging.DEBUG)
+
+
+@cli.group(cls=_Group)
+def folder() -> None:
+    """Attach a folder to a workspace."""
+
+
+@folder.command("attach")
+@click.option("-w", "--workspace-name", default="local", show_default=True)
+@click.option("--store", default=None, help="Database URL (default: SQLite in ./.runyard).")
+@click.option("--artifacts", default=None, help="Folder or fsspec URL for run files.")
+@click.option("--path", default=".", type=click.Path(path_type=Path), show_default=True)
+@output_options
+def folder_attach(
+    workspace_name: str,
+    store: str | None,
+    artifacts: str | None,
+    path: Path,
+    output: str,
+    query: str | None,
+) -> None:
+    """Write .runyard/config.json so scripts and commands in this folder find the workspace."""
+    if store is None:
+        base = (path / ".runyard").resolve()
+        store = f"sqlite:///{base / 'runyard.db'}"
+        artifacts = artifacts or str(base / "artifacts")
+    if artifacts is None:
+        raise ValidationError("--artifacts is required with --store")
+    ws = Workspace(workspace_name, store_url=store, artifacts_url=artifacts)
+    target = ws.write_config(path)
+    emit({"configPath": str(target), **ws.to_dict()}, output, query)
+
+
+@cli.group(cls=_Group)
+def experiment() -> None:
+    """List experiments."""
+
+
+@experiment.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include archived experiments.")
+@workspace_option
+@output_options
+def experiment_list(show_all: bool, config: Path | None, output: str, query: str | None) -> None:
+    """Experiments with their run counts and last activity."""
+    store = _workspace(config)._transport.store
+    rows = [e.to_json_dict() for e in store.list_experiments(include_archived=show_all)]
+    emit(rows, output, query, ["name", "runCount", "activeRunCount", "lastActivityUtc"])
+
+
+@cli.group(cls=_Group)
+def run() -> None:
+    """List, show, tag and cancel runs."""
+
+
+@run.command("list")
+@click.option("-e", "--experiment-name", required=True)
+@click.option("--status", default=None, help="Only runs with this status.")
+@click.option("--last", type=int, default=None, help="Only the newest N runs.")
+@workspace_option
+@output_options
+def run_list(
+    experiment_name: str,
+    status: str | None,
+    last: int | None,
+    config: Path | None,
+    output: str,
+    query: str | None,
+) -> None:
+    """Runs of an experiment, newest first, as Azure run documents."""
+    exp = Experiment(_workspace(config), experiment_name)
+    exp.workspace._transport.store.get_experiment(experiment_name)
+    rows = []
+    for found in exp.get_runs(status=status):
+        rows.append(found.get_details())
+        if last is not None and len(rows) >= last:
+            break
+    emit(rows, output, query, _RUN_COLUMNS)
+
+
+@run.command("show")
+@click.option("-r", "--run", "run_id", required=True)
+@workspace_option
+@output_options
+def run_show(run_id: str, config: Path | None, output: str, query: str | None) -> None:
+    """One run's document."""
+    emit(Run.get(_workspace(config), run_id).get_details(), output, query, _RUN_COLUMNS)
+
+
+def _parse_tag(text: str) -> tuple[str, str | None]:
+    key, sep, value = text.partition("=")
+    if not key:
+        raise ValidationError(f"--add-tag takes key=value or key, got {text!r}")
+    return key, value if sep else None
+
+
+@run.command("update")
+@click.option("-r", "--run", "run_id", required=True)
+@click.option("--add-tag", "add_tags", multiple=True, help="key=value (or key); repeatable.")
+@workspace_option
+@output_options
+def run_update(
+    run_id: str, add_tags: tuple[str, ...], config: Path | None, output: str, query: str | None
+) -> None:
+    """Add or update tags of a run."""
+    target = Run.get(_workspace(config), run_id)
+    if add_tags:
+        target.set_tags(dict(_parse_tag(t) for t in add_tags))
+    emit(target.get_details(), output, query, _RUN_COLUMNS)
+
+
+@run.command("cancel")
+@click.option("-r", "--run", "run_id", required=True)
+@workspace_option
+@output_options
+def run_cancel(run_id: str, config: Path | None, output: str, query: str | None) -> None:
+    """Cancel a run."""
+    target = Run.get(_workspace(config), run_id)
+    target.cancel()
+    emit(target.get_details(), output, query, _RUN_COLUMNS)
+
+
+def main() -> None:
+    """Entry point that keeps click's exit codes (2 for usage errors)."""
+    cli(prog_name="runyard")
+
+
+__all__ = ["cli", "main"]
