@@ -66,7 +66,7 @@ def test_stream_upload(experiment: Experiment, tmp_path: Path) -> None:
 
 def test_downloading_a_missing_file_says_which(experiment: Experiment, tmp_path: Path) -> None:
     run = experiment.start_logging()
-    with pytest.raises(NotFoundError, match="nothing.txt"):
+    with pytest.raises(NotFoundError, match=r"nothing\.txt"):
         run.download_file("nothing.txt", tmp_path / "x")
 
 

@@ -67,8 +67,19 @@ def test_get_details_has_the_azure_field_names(experiment: Experiment) -> None:
         run.tag("k", "v")
         run.add_properties({"p": "1"})
     details = run.get_details()
-    for field in ("runId", "target", "status", "startTimeUtc", "endTimeUtc", "properties",
-                  "tags", "runDefinition", "logFiles", "submittedBy", "displayName"):
+    for field in (
+        "runId",
+        "target",
+        "status",
+        "startTimeUtc",
+        "endTimeUtc",
+        "properties",
+        "tags",
+        "runDefinition",
+        "logFiles",
+        "submittedBy",
+        "displayName",
+    ):
         assert field in details
     assert details["runId"] == run.id
     assert details["displayName"] == "first try"

@@ -83,10 +83,14 @@ def test_get_runs_filters_by_properties_and_tags(experiment: Experiment) -> None
     c = experiment.start_logging()
     c.tag("quality", "fantastic run")
     found = list(
-        experiment.get_runs(properties={"author": "azureml-user"}, tags={"quality": "fantastic run"})
+        experiment.get_runs(
+            properties={"author": "azureml-user"}, tags={"quality": "fantastic run"}
+        )
     )
     assert [r.id for r in found] == [a.id]
-    found = list(experiment.get_runs(properties={"author": "azureml-user"}, tags="worth another look"))
+    found = list(
+        experiment.get_runs(properties={"author": "azureml-user"}, tags="worth another look")
+    )
     assert [r.id for r in found] == [b.id]
     assert [r.id for r in experiment.get_runs()] == [c.id, b.id, a.id]
 
