@@ -40,3 +40,40 @@ def test_upgrading_twice_is_harmless(store_url: str) -> None:
     finally:
         write.dispose()
         read.dispose()
+
+
+def test_runs_made_before_workspaces_existed_land_in_the_default_workspace(
+    store_url: str,
+) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from runyard.store.sql import SqlTrackingStore
+
+    write, read = create_engines(store_url)
+    try:
+        config = alembic_config()
+        with write.connect() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0001")
+            conn.commit()
+        with write.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO experiments (name, created_time, archived, run_count) "
+                    "VALUES ('old', 0, false, 1)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO runs (run_id, experiment_id, number, status, target, run_type, "
+                    "created_time) VALUES ('old-run', 1, 1, 'Completed', 'local', 'interactive', 0)"
+                )
+            )
+    finally:
+        write.dispose()
+        read.dispose()
+    store = SqlTrackingStore(store_url)  # opening the store upgrades it to head
+    assert store.get_run("old-run").experiment_name == "old"
+    assert [e.name for e in store.list_experiments()] == ["old"]
+    store.close()

@@ -84,7 +84,7 @@ def folder() -> None:
 
 
 @folder.command("attach")
-@click.option("-w", "--workspace-name", default="local", show_default=True)
+@click.option("-w", "--workspace-name", default="default", show_default=True)
 @click.option("--store", default=None, help="Database URL (default: SQLite in ./.runyard).")
 @click.option("--artifacts", default=None, help="Folder or fsspec URL for run files.")
 @click.option("--path", default=".", type=click.Path(path_type=Path), show_default=True)

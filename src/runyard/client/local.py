@@ -6,14 +6,21 @@ from runyard.artifacts import ArtifactStore
 from runyard.client.base import FileStore, Transport
 from runyard.core.limits import Limits
 from runyard.store.base import TrackingStore
+from runyard.store.database import DEFAULT_WORKSPACE
 from runyard.store.sql import SqlTrackingStore
 
 
 class InProcessTransport(Transport):
     """A workspace whose store and files this process opens itself."""
 
-    def __init__(self, store_url: str, artifacts_url: str, limits: Limits | None = None) -> None:
-        self._store = SqlTrackingStore(store_url, limits)
+    def __init__(
+        self,
+        store_url: str,
+        artifacts_url: str,
+        limits: Limits | None = None,
+        workspace: str = DEFAULT_WORKSPACE,
+    ) -> None:
+        self._store = SqlTrackingStore(store_url, limits, workspace)
         self._files = ArtifactStore(artifacts_url)
 
     @property

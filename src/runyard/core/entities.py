@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -95,6 +95,16 @@ class NewRun(BaseModel):
     run_definition: dict[str, Any] = Field(default_factory=dict)
 
 
+class MetricCondition(BaseModel):
+    """A condition on the last value of a scalar metric, e.g. `accuracy > 0.9`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    op: Literal["<", "<=", ">", ">=", "=", "!="]
+    value: float
+
+
 class RunFilter(BaseModel):
     """Which runs a search returns. Every field narrows; None means "any"."""
 
@@ -110,3 +120,8 @@ class RunFilter(BaseModel):
     recursive: bool = False
     #: Without a parent: also runs that have one.
     include_children: bool = False
+    #: Conditions on the last logged value of scalar metrics; all must hold.
+    metrics: tuple[MetricCondition, ...] = ()
+    #: Order by the last value of this scalar metric (runs without it come last).
+    order_by_metric: str | None = None
+    ascending: bool = False

@@ -13,6 +13,8 @@ from runyard.client.base import Transport
 from runyard.client.pipeline import LoggingPipeline
 from runyard.core.errors import ValidationError
 from runyard.core.limits import Limits
+from runyard.core.names import validate_experiment_name
+from runyard.store.database import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
     from runyard.sdk.experiment import Experiment
@@ -25,7 +27,7 @@ LOCAL_FOLDER = ".runyard"
 #: Set by the runner of a submitted script: the workspace config as JSON text.
 ENV_WORKSPACE = "RUNYARD_WORKSPACE_CONFIG"
 
-_transports: dict[tuple[str, str], tuple[Transport, LoggingPipeline]] = {}
+_transports: dict[tuple[str, str, str], tuple[Transport, LoggingPipeline]] = {}
 _transports_lock = threading.Lock()
 
 
@@ -63,7 +65,7 @@ class Workspace:
 
     def __init__(
         self,
-        name: str = "local",
+        name: str = DEFAULT_WORKSPACE,
         *,
         store_url: str | None = None,
         artifacts_url: str | None = None,
@@ -75,7 +77,7 @@ class Workspace:
             artifacts_url = artifacts_url or str(folder / "artifacts")
         if artifacts_url is None:
             raise ValidationError("a workspace with a store URL needs an artifacts URL too")
-        self.name = name
+        self.name = validate_experiment_name(name)
         self.store_url = store_url
         self.artifacts_url = artifacts_url
         self.limits = limits or Limits.from_env()
@@ -116,7 +118,7 @@ class Workspace:
                 "(a folder or fsspec URL)"
             )
         return cls(
-            str(config.get("workspace_name", "local")),
+            str(config.get("workspace_name", DEFAULT_WORKSPACE)),
             store_url=_resolve_store(store, base),
             artifacts_url=_resolve_artifacts(artifacts, base),
         )
@@ -149,7 +151,7 @@ class Workspace:
 
     # Plumbing shared by every object of this workspace
     def _connection(self) -> tuple[Transport, LoggingPipeline]:
-        key = (self.store_url, self.artifacts_url)
+        key = (self.name, self.store_url, self.artifacts_url)
         found = _transports.get(key)
         if found is not None:
             return found
@@ -158,7 +160,9 @@ class Workspace:
             if found is None:
                 from runyard.client.local import InProcessTransport
 
-                transport = InProcessTransport(self.store_url, self.artifacts_url, self.limits)
+                transport = InProcessTransport(
+                    self.store_url, self.artifacts_url, self.limits, workspace=self.name
+                )
                 pipeline = LoggingPipeline(transport.store, self.limits)
                 found = _transports[key] = (transport, pipeline)
             return found

@@ -62,7 +62,11 @@ class TrackingStore(ABC):
 
     @abstractmethod
     def heartbeat(self, run_id: str) -> None:
-        """Record that the run's process is alive."""
+        """Record that the run's process is alive (a NotResponding run is Running again)."""
+
+    @abstractmethod
+    def mark_unresponsive(self, silent_for: float) -> int:
+        """Running runs silent for `silent_for` seconds become NotResponding; returns how many."""
 
     # Tags and properties
     @abstractmethod
@@ -79,8 +83,13 @@ class TrackingStore(ABC):
 
     # Metrics
     @abstractmethod
-    def log_points(self, run_id: str, batches: Sequence[PointBatch]) -> None:
-        """Append metric points in bulk, all batches in one transaction."""
+    def log_points(
+        self, run_id: str, batches: Sequence[PointBatch], idempotency_key: str | None = None
+    ) -> bool:
+        """Append metric points in bulk, all batches in one transaction.
+
+        A batch whose idempotency key was stored before is skipped (returns False).
+        """
 
     @abstractmethod
     def list_metrics(self, run_id: str) -> list[MetricInfo]:

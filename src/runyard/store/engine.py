@@ -19,7 +19,7 @@ from runyard.core.errors import StoreError
 log = logging.getLogger("runyard.store")
 
 #: The newest migration; a test checks it is the head of store/migrations.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -155,9 +155,18 @@ def upgrade_to_head(engine: Engine) -> None:
         log.info("upgrading tracking store schema to %s", HEAD_REVISION)
         config = alembic_config()
         with engine.connect() as conn:
+            sqlite_dbapi = (
+                conn.connection.driver_connection if engine.dialect.name == "sqlite" else None
+            )
+            if sqlite_dbapi is not None:
+                # SQLite migrations rebuild tables; foreign keys must be off meanwhile (and
+                # the pragma only takes effect outside a transaction).
+                sqlite_dbapi.execute("PRAGMA foreign_keys=OFF")
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
             conn.commit()
+            if sqlite_dbapi is not None:
+                sqlite_dbapi.execute("PRAGMA foreign_keys=ON")
 
 
 def database_path(url: str) -> str | None:

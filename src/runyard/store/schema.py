@@ -32,15 +32,25 @@ metadata = MetaData(
     }
 )
 
-experiments = Table(
-    "experiments",
+workspaces = Table(
+    "workspaces",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(255), nullable=False, unique=True),
     Column("created_time", Double, nullable=False),
+)
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workspace_id", Integer, ForeignKey("workspaces.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("created_time", Double, nullable=False),
     Column("archived", Boolean, nullable=False, default=False),
     # Numbers runs within the experiment; bumped in the transaction that creates a run.
     Column("run_count", Integer, nullable=False, default=0),
+    UniqueConstraint("workspace_id", "name"),
 )
 
 runs = Table(
@@ -128,4 +138,38 @@ metric_points = Table(
     Column("time", Double, nullable=False),
     PrimaryKeyConstraint("metric_id", "step", "seq"),
     sqlite_with_rowid=False,
+)
+
+# A token is shown once at creation; only its SHA-256 is kept.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workspace_id", Integer, ForeignKey("workspaces.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_time", Double, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+# Keys of ingested batches: a batch retried after a lost answer is recognised, not stored twice.
+ingest_batches = Table(
+    "ingest_batches",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("run_id", Integer, nullable=False),
+    Column("created_time", Double, nullable=False),
+)
+
+# stdout/stderr and other live logs of a run, line by line, for streaming while it runs.
+run_log_lines = Table(
+    "run_log_lines",
+    metadata,
+    Column("run_id", Integer, nullable=False),
+    Column("stream", String(255), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("time", Double, nullable=False),
+    Column("line", Text, nullable=False),
+    PrimaryKeyConstraint("run_id", "stream", "seq"),
 )

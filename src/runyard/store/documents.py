@@ -1,0 +1,109 @@
+"""Turning rows into the entities of core: run documents and experiment summaries."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select
+
+from runyard.core.entities import ExperimentInfo, RunDocument, RunError
+from runyard.core.status import Status
+from runyard.store.schema import experiments, run_properties, run_tags, runs
+
+_ACTIVE = [s.value for s in Status if s.is_active]
+_CHUNK = 500
+
+
+def to_datetime(seconds: float | None) -> datetime | None:
+    """Seconds since the epoch as an aware UTC datetime."""
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+def experiment_info(conn: Connection, row: Any) -> ExperimentInfo:
+    """An experiments row with its run counts and last activity."""
+    stats = conn.execute(
+        select(
+            func.count(),
+            func.sum(case((runs.c.status.in_(_ACTIVE), 1), else_=0)),
+            func.max(func.coalesce(runs.c.end_time, runs.c.start_time, runs.c.created_time)),
+        ).where(runs.c.experiment_id == row.id)
+    ).one()
+    return ExperimentInfo(
+        experiment_id=row.id,
+        name=row.name,
+        created_utc=to_datetime(row.created_time),
+        archived=row.archived,
+        run_count=stats[0] or 0,
+        active_run_count=stats[1] or 0,
+        last_activity_utc=to_datetime(stats[2]),
+    )
+
+
+def _key_values(conn: Connection, table: Any, pks: list[int]) -> dict[int, dict[str, Any]]:
+    found: dict[int, dict[str, Any]] = defaultdict(dict)
+    for start in range(0, len(pks), _CHUNK):
+        chunk = pks[start : start + _CHUNK]
+        rows = conn.execute(
+            select(table.c.run_id, table.c.key, table.c.value).where(table.c.run_id.in_(chunk))
+        )
+        for run_pk, key, value in rows:
+            found[run_pk][key] = value
+    return found
+
+
+def load_documents(conn: Connection, query: Any) -> list[RunDocument]:
+    """Run documents for the rows a query selects, in its order; tags and properties in bulk."""
+    rows = conn.execute(query).all()
+    if not rows:
+        return []
+    pks = [r.id for r in rows]
+    tags = _key_values(conn, run_tags, pks)
+    props = _key_values(conn, run_properties, pks)
+    parent_pks = list({r.parent_id for r in rows if r.parent_id is not None})
+    parents: dict[int, str] = {}
+    if parent_pks:
+        parents = {
+            pk: run_id
+            for pk, run_id in conn.execute(
+                select(runs.c.id, runs.c.run_id).where(runs.c.id.in_(parent_pks))
+            )
+        }
+    names = {
+        pk: name
+        for pk, name in conn.execute(
+            select(experiments.c.id, experiments.c.name).where(
+                experiments.c.id.in_({r.experiment_id for r in rows})
+            )
+        )
+    }
+    docs = []
+    for r in rows:
+        error = None
+        if r.error_code is not None or r.error_message is not None:
+            error = RunError(code=r.error_code or "UserError", message=r.error_message or "")
+        docs.append(
+            RunDocument(
+                run_id=r.run_id,
+                run_number=r.number,
+                experiment_name=names[r.experiment_id],
+                experiment_id=r.experiment_id,
+                display_name=r.display_name,
+                description=r.description,
+                status=Status(r.status),
+                target=r.target,
+                run_type=r.run_type,
+                parent_run_id=parents.get(r.parent_id) if r.parent_id else None,
+                created_utc=to_datetime(r.created_time),
+                start_time_utc=to_datetime(r.start_time),
+                end_time_utc=to_datetime(r.end_time),
+                submitted_by=r.submitted_by,
+                tags=tags.get(r.id, {}),
+                properties=props.get(r.id, {}),
+                run_definition=json.loads(r.run_definition) if r.run_definition else {},
+                error=error,
+            )
+        )
+    return docs
