@@ -16,8 +16,11 @@ from runyard.core.status import Status
 from runyard.sdk import Experiment, OfflineRun, Run, Workspace
 
 __version__ = "0.1.0"
+#: Azure's `azureml.core.VERSION`, for scripts that print it.
+VERSION = __version__
 
 __all__ = [
+    "VERSION",
     "Experiment",
     "ImmutablePropertyError",
     "InvalidStatusTransitionError",

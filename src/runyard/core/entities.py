@@ -125,3 +125,32 @@ class RunFilter(BaseModel):
     #: Order by the last value of this scalar metric (runs without it come last).
     order_by_metric: str | None = None
     ascending: bool = False
+
+
+def validate_new_run(new: NewRun, limits: Any) -> NewRun:
+    """Check a run to create against the names rules and limits; returns it with tags,
+    properties and texts checked (the server calls this on everything a client sends)."""
+    from runyard.core.limits import check_length
+    from runyard.core.names import validate_experiment_name, validate_run_id
+    from runyard.core.tags import validate_properties, validate_tags
+
+    validate_run_id(new.run_id)
+    validate_experiment_name(new.experiment_name, limits.max_experiment_name_length)
+    if new.parent_run_id is not None:
+        validate_run_id(new.parent_run_id)
+    if new.display_name is not None:
+        check_length("display name", new.display_name, limits.max_display_name_length)
+    if new.description is not None:
+        check_length(
+            "description", new.description, limits.max_description_length, allow_empty=True
+        )
+    check_length("target", new.target, 255)
+    check_length("run type", new.run_type, 64)
+    if new.submitted_by is not None:
+        check_length("submitted by", new.submitted_by, 255, allow_empty=True)
+    return new.model_copy(
+        update={
+            "tags": validate_tags(new.tags, limits),
+            "properties": validate_properties(new.properties, limits),
+        }
+    )

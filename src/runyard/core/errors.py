@@ -22,6 +22,24 @@ class LimitExceededError(ValidationError):
     http_status = 400
 
 
+class PayloadTooLargeError(LimitExceededError):
+    """A request body is past the server's size cap."""
+
+    http_status = 413
+
+
+class AuthenticationError(RunyardError):
+    """No valid API token was presented to a server that requires one."""
+
+    http_status = 401
+
+
+class PermissionDeniedError(RunyardError):
+    """The token is valid but does not reach this workspace, or its role is too weak."""
+
+    http_status = 403
+
+
 class NotFoundError(RunyardError, LookupError):
     """The experiment, run, metric or file asked for does not exist."""
 
@@ -46,3 +64,13 @@ class StoreError(RunyardError):
     """The tracking store could not be opened or used (bad URL, unreachable server)."""
 
     http_status = 503
+
+
+class TransportError(RunyardError):
+    """The server could not be reached or failed; the request may be retried."""
+
+    http_status = 503
+
+
+class StoreUnavailableError(TransportError):
+    """The database could not be reached or stayed locked; the call may be retried."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 
-from runyard.core.errors import LimitExceededError
+from runyard.core.errors import LimitExceededError, ValidationError
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,12 @@ class Limits:
 
 
 def check_length(what: str, value: str, limit: int, *, allow_empty: bool = False) -> None:
-    """Raise if `value` is empty (unless allowed) or longer than `limit` characters."""
+    """Raise if `value` is not a string, is empty (unless allowed), is longer than `limit`
+    characters, or holds a NUL (which PostgreSQL cannot store)."""
+    if not isinstance(value, str):
+        raise ValidationError(f"{what} must be a string, got {type(value).__name__}")
+    if "\x00" in value:
+        raise ValidationError(f"{what} cannot contain NUL (\\x00)")
     if not allow_empty and not value:
         raise LimitExceededError(f"{what} must not be empty")
     if len(value) > limit:

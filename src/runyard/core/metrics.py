@@ -49,6 +49,13 @@ class ValueType(IntEnum):
     BOOL = 2
     STR = 3
     JSON = 4
+    #: -0.0, kept apart because SQLite stores a whole-number REAL as an integer (losing
+    #: the sign of zero).
+    NEG_ZERO = 5
+
+
+#: Value types that are numbers (charts, min/max, rollups).
+NUMERIC_VTYPES = (0, 1, 2, 5)
 
 
 def _has_control_chars(text: str) -> bool:
@@ -87,6 +94,8 @@ def normalize_value(name: str, value: object, limits: Limits) -> float | int | b
             "log it as a float or a string"
         )
     if kind is str:
+        if "\x00" in value:  # type: ignore[operator]
+            raise ValidationError(f"metric {name!r}: string values cannot contain NUL (\\x00)")
         if len(value) > limits.max_string_value_length:  # type: ignore[arg-type]
             raise LimitExceededError(
                 f"metric {name!r}: string value is {len(value)} characters long; "  # type: ignore[arg-type]
@@ -147,6 +156,8 @@ def encode_value(value: object) -> tuple[float | None, str | None, int]:
     """How one point is stored: (number column, text column, ValueType)."""
     kind = type(value)
     if kind is float:
+        if value == 0.0 and math.copysign(1.0, value) < 0:
+            return 0.0, None, 5
         return (None if value != value else value), None, 0  # type: ignore[return-value]
     if kind is int:
         return float(value), None, 1  # type: ignore[arg-type]
@@ -167,6 +178,8 @@ def decode_value(number: float | None, text: str | None, vtype: int) -> MetricVa
         return bool(number)
     if vtype == 3:
         return text or ""
+    if vtype == 5:
+        return -0.0
     decoded: MetricValue = json.loads(text) if text is not None else {}
     return decoded
 
@@ -213,6 +226,8 @@ class MetricSeries:
     steps: list[int]
     values: list[MetricValue]
     times: list[float]
+    #: Sequence numbers, when the reader asked for them (live streams use them as cursors).
+    seqs: list[int] | None = None
 
 
 def shape_metric(kind: MetricKind, columns: dict[str, list[MetricValue]]) -> Any:

@@ -131,10 +131,13 @@ def validate_structured(
         "schema_version": value.get("schema_version", version),
         "data": data,
     }
-    size = len(json.dumps(result))
+    text = json.dumps(result)
+    size = len(text)
     if size > limits.max_json_metric_bytes:
         raise LimitExceededError(
             f"metric {name!r}: {kind.value} is {size} bytes; "
             f"the limit is {limits.max_json_metric_bytes}"
         )
-    return result
+    # A copy: the caller may change its dict after logging it, before the flush.
+    copied: dict[str, Any] = json.loads(text)
+    return copied

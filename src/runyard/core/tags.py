@@ -34,6 +34,8 @@ def _key(what: str, key: object, limits: Limits) -> str:
 
 def _value(what: str, key: str, value: object, limits: Limits) -> str:
     text = _text(f"{what} {key!r} value", value)
+    if "\x00" in text:
+        raise ValidationError(f"{what} {key!r} value cannot contain NUL (\\x00)")
     if len(text) > limits.max_tag_value_length:
         raise LimitExceededError(
             f"{what} {key!r} value is {len(text)} characters long; the limit is "

@@ -58,11 +58,10 @@ class MetricLogging:
 
     # Checks shared by every kind
     def _check_name(self, name: object, kind: MetricKind) -> str:
+        """A valid name not already used for another kind (claimed only once logged)."""
         known = self._kinds.get(name)  # type: ignore[call-overload]
         if known is None:
-            checked = validate_metric_name(name, self._limits)
-            self._kinds[checked] = kind
-            return checked
+            return validate_metric_name(name, self._limits)
         if known is not kind:
             raise ValidationError(
                 f"metric {name!r} was logged as {known.value}; it cannot also be logged as "
@@ -85,6 +84,7 @@ class MetricLogging:
     def _queue(
         self, kind: MetricKind, name: str, description: str, values: list[Any], column: str = ""
     ) -> None:
+        self._kinds[name] = kind  # every check passed: the name is this kind's from now on
         n = len(values)
         batch = PointBatch(name, kind, column, description, [None] * n, values, [_now()] * n)
         self._pipeline.enqueue_batch(self._id, batch)
@@ -108,6 +108,7 @@ class MetricLogging:
         name = self._check_name(name, MetricKind.SCALAR)
         self._check_description(description)
         checked = normalize_value(name, value, self._limits), validate_step(name, step)
+        self._kinds[name] = MetricKind.SCALAR
         self._scalar_names.add(name)
         return checked
 
@@ -228,7 +229,9 @@ class MetricLogging:
         Everything this process logged before the call is included.
         """
         self._flush_for_read()
-        series = self._transport.store.get_metric_series(self._id, None if name is None else [name])
+        series = self._transport.store.get_metric_series(
+            self._id, None if name is None else [name], values_only=True
+        )
         grouped: dict[str, tuple[MetricKind, dict[str, list[MetricValue]]]] = {}
         for s in series:
             grouped.setdefault(s.name, (s.kind, {}))[1][s.column] = s.values

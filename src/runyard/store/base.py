@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from runyard.core.entities import ExperimentInfo, NewRun, RunDocument, RunError, RunFilter
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
 from runyard.core.status import Status
+from runyard.store.logs import LogLine
+from runyard.store.rollups import History
 
 
 class TrackingStore(ABC):
@@ -64,10 +66,6 @@ class TrackingStore(ABC):
     def heartbeat(self, run_id: str) -> None:
         """Record that the run's process is alive (a NotResponding run is Running again)."""
 
-    @abstractmethod
-    def mark_unresponsive(self, silent_for: float) -> int:
-        """Running runs silent for `silent_for` seconds become NotResponding; returns how many."""
-
     # Tags and properties
     @abstractmethod
     def set_tags(self, run_id: str, tags: dict[str, str | None]) -> None:
@@ -97,9 +95,33 @@ class TrackingStore(ABC):
 
     @abstractmethod
     def get_metric_series(
-        self, run_id: str, names: Sequence[str] | None = None
+        self, run_id: str, names: Sequence[str] | None = None, *, values_only: bool = False
     ) -> list[MetricSeries]:
-        """Every point of the named metrics (all when None), in creation then step order."""
+        """Every point of the named metrics (all when None), in creation then step order.
+
+        `values_only` leaves steps and times empty, for readers that need only values.
+        """
+
+    @abstractmethod
+    def get_metric_history(
+        self, run_id: str, name: str, column: str = "", max_points: int | None = None
+    ) -> History:
+        """A metric's points for a chart, downsampled to `max_points` buckets if longer."""
+
+    # Logs
+    @abstractmethod
+    def append_log_lines(self, run_id: str, stream: str, lines: Sequence[str]) -> int:
+        """Append lines to a log stream of the run; returns the first line's number."""
+
+    @abstractmethod
+    def read_log_lines(
+        self, run_id: str, stream: str | None = None, after: int = -1, limit: int = 10_000
+    ) -> list[LogLine]:
+        """Lines numbered above `after` of a stream (or of all streams), oldest first."""
+
+    @abstractmethod
+    def list_log_streams(self, run_id: str) -> dict[str, int]:
+        """The run's log streams and their line counts."""
 
     @abstractmethod
     def close(self) -> None:

@@ -10,8 +10,15 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+)
 
-from runyard.core.errors import NotFoundError
+from runyard.core.errors import NotFoundError, StoreUnavailableError, ValidationError
 from runyard.store.engine import create_engines, upgrade_to_head
 from runyard.store.schema import workspaces
 
@@ -46,15 +53,27 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A write transaction (committed on success, rolled back on error)."""
-        with self.write_engine.begin() as conn:
-            yield conn
+        """A write transaction (committed on success, rolled back on error).
+
+        Data the database refuses is a ValidationError (permanent); a lost connection or
+        a lock timeout stays an OperationalError (worth retrying).
+        """
+        try:
+            with self.write_engine.begin() as conn:
+                yield conn
+        except (DataError, IntegrityError, ProgrammingError) as exc:
+            raise ValidationError(f"the database refused the data: {exc.orig}") from exc
+        except (OperationalError, InterfaceError) as exc:
+            raise StoreUnavailableError(f"the database is unavailable: {exc.orig}") from exc
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read transaction."""
-        with self.read_engine.begin() as conn:
-            yield conn
+        try:
+            with self.read_engine.begin() as conn:
+                yield conn
+        except (OperationalError, InterfaceError) as exc:
+            raise StoreUnavailableError(f"the database is unavailable: {exc.orig}") from exc
 
     def insert(self, table: Any) -> Any:
         """The dialect's INSERT, which has ON CONFLICT clauses."""

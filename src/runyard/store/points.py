@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from runyard.core.errors import LimitExceededError, ValidationError
 from runyard.core.metrics import (
+    NUMERIC_VTYPES,
     MetricInfo,
     MetricKind,
     MetricSeries,
@@ -22,7 +23,8 @@ from runyard.core.metrics import (
     decode_value,
     encode_value,
 )
-from runyard.store.schema import metrics
+from runyard.store.rollups import rollup_rows, write_rollups
+from runyard.store.schema import metric_points, metrics
 
 _FLOAT_ONLY = 1 << 0
 _INT_ONLY = 1 << 1
@@ -61,6 +63,7 @@ def _lock_metric(conn: Connection, run_pk: int, batch: PointBatch) -> Any:
         metrics.c.min_value,
         metrics.c.max_value,
         metrics.c.description,
+        metrics.c.max_step,
     ).where(
         metrics.c.run_id == run_pk,
         metrics.c.name == batch.name,
@@ -71,29 +74,46 @@ def _lock_metric(conn: Connection, run_pk: int, batch: PointBatch) -> Any:
     return conn.execute(query).one()
 
 
-def _rows(metric_id: int, seq0: int, batch: PointBatch) -> tuple[list[tuple[Any, ...]], int]:
-    """The rows to insert and the bit mask of the value types among them.
+def _rows(
+    metric_id: int, seq0: int, first_auto: int, batch: PointBatch
+) -> tuple[list[tuple[Any, ...]], int, int, Sequence[int]]:
+    """The rows to insert, the bit mask of their value types, the highest step, the steps.
 
-    Float-only batches (the hot path) leave out the metric id, text and type, which the
-    insert statement then carries as constants: fewer parameters bound per point.
+    A point without a step gets the one after the highest so far. Float-only batches
+    (the hot path) leave out the metric id, text and type, which the insert statement
+    carries as constants: fewer parameters bound per point.
     """
     n = len(batch.values)
     seqs = range(seq0, seq0 + n)
-    if all(s is None for s in batch.steps):
-        steps: Sequence[int] = seqs
+    steps: Sequence[int]
+    if batch.steps.count(None) == n:
+        steps = range(first_auto, first_auto + n)
+        top = first_auto + n - 1
     else:
-        steps = [seq0 + i if s is None else s for i, s in enumerate(batch.steps)]
+        numbered = []
+        top = first_auto - 1
+        for s in batch.steps:
+            step = top + 1 if s is None else s
+            top = max(top, step)
+            numbered.append(step)
+        steps = numbered
     values = batch.values
-    if all(type(v) is float for v in values):
+    if set(map(type, values)) == {float} and not _has_negative_zero(values):
         # SQLite turns NaN into NULL by itself; PostgreSQL keeps NaN.
-        return list(zip(steps, seqs, values, batch.times, strict=True)), _FLOAT_ONLY
+        fast: list[tuple[Any, ...]] = list(zip(steps, seqs, values, batch.times, strict=True))
+        return fast, _FLOAT_ONLY, top, steps
     mask = 0
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for step, seq, value, t in zip(steps, seqs, values, batch.times, strict=True):
         number, text, vtype = encode_value(value)
         mask |= 1 << vtype
         rows.append((metric_id, step, seq, number, text, vtype, t))
-    return rows, mask
+    return rows, mask, top, steps
+
+
+def _has_negative_zero(values: list[float]) -> bool:
+    # `0.0 in values` is a C-speed scan that also matches -0.0; only then look closer.
+    return 0.0 in values and any(v == 0.0 and math.copysign(1.0, v) < 0 for v in values)
 
 
 def _numeric_range(
@@ -102,7 +122,9 @@ def _numeric_range(
     if float_only:
         numbers = [r[2] for r in rows if r[2] == r[2]]
     else:
-        numbers = [r[3] for r in rows if r[5] <= 2 and r[3] is not None and r[3] == r[3]]
+        numbers = [
+            r[3] for r in rows if r[5] in NUMERIC_VTYPES and r[3] is not None and r[3] == r[3]
+        ]
     return (min(numbers), max(numbers)) if numbers else (None, None)
 
 
@@ -128,29 +150,53 @@ def _insert_rows(
         cursor.close()
 
 
+def _update_rollups(
+    conn: Connection,
+    metric_id: int,
+    rows: list[tuple[Any, ...]],
+    float_only: bool,
+    batch: PointBatch,
+    all_steps: Sequence[int],
+) -> None:
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    if float_only:
+        seqs: Sequence[int] = range(rows[0][1], rows[-1][1] + 1)
+        steps = all_steps
+        values = batch.values
+    else:
+        numeric = [r for r in rows if r[5] in NUMERIC_VTYPES and r[3] is not None]
+        seqs = [r[2] for r in numeric]
+        steps = [r[1] for r in numeric]
+        values = [r[3] for r in numeric]
+    if values:
+        write_rollups(conn, insert, rollup_rows(metric_id, seqs, steps, values))
+
+
 def write_points(
     conn: Connection, run_pk: int, batches: Sequence[PointBatch], max_points: int
 ) -> None:
     """Append the batches' points; checks kinds and the per-metric point limit first."""
     for batch in batches:
         n = len(batch.values)
-        if n == 0:
-            continue
-        row = _lock_metric(conn, run_pk, batch)
+        row = _lock_metric(conn, run_pk, batch)  # an empty batch still creates the metric
         if row.kind != batch.kind.value:
             label = batch.name if not batch.column else f"{batch.name}.{batch.column}"
             raise ValidationError(
                 f"metric {label!r} was logged as {row.kind}; it cannot also take "
                 f"{batch.kind.value} values (use another name)"
             )
+        if n == 0:
+            continue
         if row.count + n > max_points:
             raise LimitExceededError(
                 f"metric {batch.name!r} would have {row.count + n} points; the limit is "
                 f"{max_points} per metric (RUNYARD_LIMIT_MAX_POINTS_PER_METRIC)"
             )
-        rows, mask = _rows(row.id, row.count, batch)
+        first_auto = 0 if row.max_step is None else row.max_step + 1
+        rows, mask, top, steps = _rows(row.id, row.count, first_auto, batch)
         float_only = mask == _FLOAT_ONLY
         _insert_rows(conn, row.id, rows, float_only)
+        _update_rollups(conn, row.id, rows, float_only, batch, steps)
         low, high = _numeric_range(rows, float_only)
         if row.min_value is not None:
             low = row.min_value if low is None else min(low, row.min_value)
@@ -165,6 +211,7 @@ def write_points(
                 count=row.count + n,
                 value_types=row.value_types | mask,
                 last_step=last[1],
+                max_step=top if row.max_step is None else max(top, row.max_step),
                 last_number=None if last[3] is None or last[3] != last[3] else last[3],
                 last_text=last[4],
                 last_vtype=last[5],
@@ -209,40 +256,40 @@ def _fetch(conn: Connection, sql: str, metric_id: int) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
-def read_series(conn: Connection, run_pk: int, names: Sequence[str] | None) -> list[MetricSeries]:
-    """Every point of the run's metrics (or of those named), decoded to Python values."""
+def read_series(
+    conn: Connection, run_pk: int, names: Sequence[str] | None, *, values_only: bool = False
+) -> list[MetricSeries]:
+    """Every point of the run's metrics (or of those named), decoded to Python values.
+
+    With `values_only`, steps and times are left empty: what `get_metrics` needs, faster.
+    """
     query = select(metrics).where(metrics.c.run_id == run_pk).order_by(metrics.c.id)
     if names is not None:
         query = query.where(metrics.c.name.in_(list(names)))
+    order = " FROM metric_points WHERE metric_id = ? ORDER BY step, seq"
     result = []
     for m in conn.execute(query).all():
-        steps: list[int]
+        steps: list[int] = []
         values: list[Any]
-        times: list[float]
+        times: list[float] = []
         if m.value_types in (_FLOAT_ONLY, _INT_ONLY):
-            rows = _fetch(
-                conn,
-                "SELECT step, value, time FROM metric_points WHERE metric_id = ? "
-                "ORDER BY step, seq",
-                m.id,
-            )
-            steps = [r[0] for r in rows]
-            values = [r[1] for r in rows]
-            times = [r[2] for r in rows]
+            if values_only:
+                values = [r[0] for r in _fetch(conn, "SELECT value" + order, m.id)]
+            else:
+                rows = _fetch(conn, "SELECT step, value, time" + order, m.id)
+                steps = [r[0] for r in rows]
+                values = [r[1] for r in rows]
+                times = [r[2] for r in rows]
             if m.value_types == _INT_ONLY:
                 values = [int(v) for v in values]
             elif None in values:
                 values = [math.nan if v is None else v for v in values]
         else:
-            rows = _fetch(
-                conn,
-                "SELECT step, value, text, vtype, time FROM metric_points WHERE metric_id = ? "
-                "ORDER BY step, seq",
-                m.id,
-            )
-            steps = [r[0] for r in rows]
+            rows = _fetch(conn, "SELECT step, value, text, vtype, time" + order, m.id)
             values = [decode_value(r[1], r[2], r[3]) for r in rows]
-            times = [r[4] for r in rows]
+            if not values_only:
+                steps = [r[0] for r in rows]
+                times = [r[4] for r in rows]
         result.append(
             MetricSeries(
                 name=m.name,
@@ -254,4 +301,44 @@ def read_series(conn: Connection, run_pk: int, names: Sequence[str] | None) -> l
                 times=times,
             )
         )
+    return result
+
+
+def read_since(
+    conn: Connection,
+    run_pk: int,
+    cursors: dict[tuple[str, str], tuple[int, int]],
+    limit: int,
+) -> list[MetricSeries]:
+    """Points after each metric's (step, seq) cursor, by the (metric, step) index."""
+    result = []
+    for m in conn.execute(select(metrics).where(metrics.c.run_id == run_pk).order_by(metrics.c.id)):
+        last_step, last_seq = cursors.get((m.name, m.column), (-1, -1))
+        rows = conn.execute(
+            select(
+                metric_points.c.step,
+                metric_points.c.seq,
+                metric_points.c.value,
+                metric_points.c.text,
+                metric_points.c.vtype,
+                metric_points.c.time,
+            )
+            .where(metric_points.c.metric_id == m.id, metric_points.c.step >= last_step)
+            .order_by(metric_points.c.step, metric_points.c.seq)
+            .limit(limit + 1)
+        ).all()
+        fresh = [r for r in rows if r[0] > last_step or r[1] > last_seq][:limit]
+        if fresh:
+            result.append(
+                MetricSeries(
+                    name=m.name,
+                    column=m.column,
+                    kind=MetricKind(m.kind),
+                    description=m.description,
+                    steps=[r[0] for r in fresh],
+                    values=[decode_value(r[2], r[3], r[4]) for r in fresh],
+                    times=[r[5] for r in fresh],
+                    seqs=[r[1] for r in fresh],
+                )
+            )
     return result

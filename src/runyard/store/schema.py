@@ -115,6 +115,8 @@ metrics = Table(
     # Bit i set when a point of ValueType i was stored: lets reads skip decoding.
     Column("value_types", Integer, nullable=False, default=0),
     Column("last_step", BigInteger, nullable=True),
+    # The highest step so far: a point logged without a step gets the next one.
+    Column("max_step", BigInteger, nullable=True),
     Column("last_number", Double, nullable=True),
     Column("last_text", Text, nullable=True),
     Column("last_vtype", SmallInteger, nullable=True),
@@ -172,4 +174,23 @@ run_log_lines = Table(
     Column("time", Double, nullable=False),
     Column("line", Text, nullable=False),
     PrimaryKeyConstraint("run_id", "stream", "seq"),
+)
+
+# Aggregates of every ROLLUP_BLOCK consecutive numeric points of a metric (by sequence), kept
+# at write time so a chart of millions of points reads a thousand rows, not the points.
+ROLLUP_BLOCK = 100
+metric_rollups = Table(
+    "metric_rollups",
+    metadata,
+    Column("metric_id", Integer, nullable=False),
+    Column("block", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("min_value", Double, nullable=True),
+    Column("max_value", Double, nullable=True),
+    Column("sum_value", Double, nullable=True),
+    Column("first_step", BigInteger, nullable=False),
+    Column("last_step", BigInteger, nullable=False),
+    Column("last_value", Double, nullable=True),
+    PrimaryKeyConstraint("metric_id", "block"),
+    sqlite_with_rowid=False,
 )

@@ -28,6 +28,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name=op.f("pk_ingest_batches")),
     )
     op.create_table(
+        "metric_rollups",
+        sa.Column("metric_id", sa.Integer(), nullable=False),
+        sa.Column("block", sa.BigInteger(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("min_value", sa.Double(), nullable=True),
+        sa.Column("max_value", sa.Double(), nullable=True),
+        sa.Column("sum_value", sa.Double(), nullable=True),
+        sa.Column("first_step", sa.BigInteger(), nullable=False),
+        sa.Column("last_step", sa.BigInteger(), nullable=False),
+        sa.Column("last_value", sa.Double(), nullable=True),
+        sa.PrimaryKeyConstraint("metric_id", "block", name=op.f("pk_metric_rollups")),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
         "run_log_lines",
         sa.Column("run_id", sa.Integer(), nullable=False),
         sa.Column("stream", sa.String(length=255), nullable=False),
@@ -59,6 +73,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
+    with op.batch_alter_table("metrics", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("max_step", sa.BigInteger(), nullable=True))
+    op.execute("UPDATE metrics SET max_step = last_step")
     # Experiments made before workspaces existed belong to the default workspace.
     with op.batch_alter_table("experiments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("workspace_id", sa.Integer(), nullable=True))
@@ -98,8 +115,11 @@ def downgrade() -> None:
         batch_op.create_unique_constraint(batch_op.f("uq_experiments_name"), ["name"])
         batch_op.drop_column("workspace_id")
 
+    with op.batch_alter_table("metrics", schema=None) as batch_op:
+        batch_op.drop_column("max_step")
     op.drop_table("api_tokens")
     op.drop_table("workspaces")
     op.drop_table("run_log_lines")
+    op.drop_table("metric_rollups")
     op.drop_table("ingest_batches")
     # ### end Alembic commands ###

@@ -1,0 +1,209 @@
+"""Per-block aggregates of numeric points, and the downsampled history charts read.
+
+Every ROLLUP_BLOCK consecutive points of a metric (by sequence number) get one row with
+their count, min, max and sum. A chart of a million points then reads ten thousand
+rollup rows and merges them into buckets, keeping each bucket's min and max so spikes
+survive; short series are bucketed straight from the points.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import Connection, Double, func, literal, select
+
+from runyard.core.errors import ValidationError
+from runyard.core.metrics import NUMERIC_VTYPES, decode_value
+from runyard.store.schema import ROLLUP_BLOCK, metric_points, metric_rollups
+
+B = ROLLUP_BLOCK
+
+
+@dataclass(slots=True)
+class History:
+    """A metric's points for a chart: raw, or one entry per bucket of consecutive points."""
+
+    count: int
+    downsampled: bool
+    steps: list[int] = field(default_factory=list)
+    #: Raw: the values. Downsampled: each bucket's mean.
+    values: list[Any] = field(default_factory=list)
+    min: list[float | None] = field(default_factory=list)
+    max: list[float | None] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+
+
+def _block_row(
+    metric_id: int, block: int, steps: Sequence[int], values: Sequence[float]
+) -> list[Any]:
+    total = sum(values) if values else 0.0
+    valid: Sequence[float] = values
+    if total != total:  # a NaN (or +inf and -inf) among them: leave NaN out of min/max
+        valid = [v for v in values if v == v]
+        total = sum(valid) if valid else math.nan
+    last = values[-1] if values and values[-1] == values[-1] else None
+    return [
+        metric_id,
+        block,
+        len(valid),
+        min(valid) if valid else None,
+        max(valid) if valid else None,
+        total if valid and total == total else None,
+        steps[0],
+        steps[-1],
+        last,
+    ]
+
+
+def rollup_rows(
+    metric_id: int, seqs: Sequence[int], steps: Sequence[int], values: Sequence[float]
+) -> list[list[Any]]:
+    """Block rows for numeric points given in sequence order (seqs need not be contiguous)."""
+    out = []
+    if isinstance(seqs, range):  # the common case: cut at block boundaries arithmetically
+        start, n = seqs.start, len(seqs)
+        index = 0
+        while index < n:
+            block = (start + index) // B
+            end = min(n, (block + 1) * B - start)
+            out.append(_block_row(metric_id, block, steps[index:end], values[index:end]))
+            index = end
+        return out
+    index = 0
+    for block, members in groupby(range(len(seqs)), key=lambda i: seqs[i] // B):
+        count = sum(1 for _ in members)
+        out.append(
+            _block_row(
+                metric_id, block, steps[index : index + count], values[index : index + count]
+            )
+        )
+        index += count
+    return out
+
+
+def _merge(old: Any, new: list[Any]) -> list[Any]:
+    count = old.count + new[2]
+    low = [v for v in (old.min_value, new[3]) if v is not None]
+    high = [v for v in (old.max_value, new[4]) if v is not None]
+    sums = [v for v in (old.sum_value, new[5]) if v is not None]
+    return [
+        new[0],
+        new[1],
+        count,
+        min(low) if low else None,
+        max(high) if high else None,
+        sum(sums) if sums else None,
+        old.first_step,
+        new[7],
+        new[8],
+    ]
+
+
+def write_rollups(conn: Connection, insert: Any, rows: list[list[Any]]) -> None:
+    """Store block rows, merging the first with what an earlier batch left of its block."""
+    if not rows:
+        return
+    first = rows[0]
+    old = conn.execute(
+        select(metric_rollups).where(
+            metric_rollups.c.metric_id == first[0], metric_rollups.c.block == first[1]
+        )
+    ).first()
+    if old is not None:
+        rows[0] = _merge(old, first)
+    names = [c.name for c in metric_rollups.columns]
+    stmt = insert(metric_rollups)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["metric_id", "block"],
+        set_={n: stmt.excluded[n] for n in names if n not in ("metric_id", "block")},
+    )
+    conn.execute(stmt, [dict(zip(names, r, strict=True)) for r in rows])
+
+
+def read_history(conn: Connection, metric: Any, max_points: int | None) -> History:
+    """The metric's points, or at most `max_points` buckets of them with min/max/mean."""
+    if max_points is not None and max_points < 1:
+        raise ValidationError(f"max_points must be at least 1, got {max_points}")
+    count = int(metric.count)
+    if max_points is None or count <= max_points:
+        rows = conn.execute(
+            select(
+                metric_points.c.step,
+                metric_points.c.value,
+                metric_points.c.text,
+                metric_points.c.vtype,
+            )
+            .where(metric_points.c.metric_id == metric.id)
+            .order_by(metric_points.c.step, metric_points.c.seq)
+        ).all()
+        return History(
+            count=count,
+            downsampled=False,
+            steps=[r[0] for r in rows],
+            values=[decode_value(r[1], r[2], r[3]) for r in rows],
+        )
+    width = math.ceil(count / max_points)
+    if width >= B:
+        return _from_rollups(conn, metric.id, count, math.ceil(width / B))
+    return _from_points(conn, metric.id, count, width)
+
+
+def _from_rollups(conn: Connection, metric_id: int, count: int, blocks_per_bucket: int) -> History:
+    rows = conn.execute(
+        select(
+            metric_rollups.c.block,
+            metric_rollups.c.count,
+            metric_rollups.c.min_value,
+            metric_rollups.c.max_value,
+            metric_rollups.c.sum_value,
+            metric_rollups.c.first_step,
+        )
+        .where(metric_rollups.c.metric_id == metric_id)
+        .order_by(metric_rollups.c.block)
+    ).all()
+    history = History(count=count, downsampled=True)
+    for _, members in groupby(rows, key=lambda r: r[0] // blocks_per_bucket):
+        group = list(members)
+        n = sum(r[1] for r in group)
+        lows = [r[2] for r in group if r[2] is not None]
+        highs = [r[3] for r in group if r[3] is not None]
+        sums = [r[4] for r in group if r[4] is not None]
+        history.steps.append(group[0][5])
+        history.counts.append(n)
+        history.min.append(min(lows) if lows else None)
+        history.max.append(max(highs) if highs else None)
+        history.values.append(sum(sums) / n if n and sums else None)
+    return history
+
+
+def _from_points(conn: Connection, metric_id: int, count: int, width: int) -> History:
+    bucket = (metric_points.c.seq // width).label("bucket")
+    numeric = [metric_points.c.metric_id == metric_id, metric_points.c.vtype.in_(NUMERIC_VTYPES)]
+    if conn.dialect.name == "postgresql":
+        # PostgreSQL keeps NaN (SQLite stores NULL, which aggregates skip by themselves).
+        numeric.append(metric_points.c.value != literal(math.nan, Double))
+    rows = conn.execute(
+        select(
+            bucket,
+            func.min(metric_points.c.step),
+            func.count(metric_points.c.value),
+            func.min(metric_points.c.value),
+            func.max(metric_points.c.value),
+            func.avg(metric_points.c.value),
+        )
+        .where(*numeric)
+        .group_by(bucket)
+        .order_by(bucket)
+    ).all()
+    history = History(count=count, downsampled=True)
+    for _, first_step, n, low, high, mean in rows:
+        history.steps.append(first_step)
+        history.counts.append(n)
+        history.min.append(low)
+        history.max.append(high)
+        history.values.append(None if mean is None else float(mean))
+    return history
