@@ -197,9 +197,20 @@ def run_cancel(run_id: str, config: Path | None, output: str, query: str | None)
     emit(target.get_details(), output, query, _RUN_COLUMNS)
 
 
+from runyard.cli.serve import server, sync, token  # noqa: E402
+
+cli.add_command(server)
+cli.add_command(token)
+cli.add_command(sync)
+
+
 def main() -> None:
     """Entry point that keeps click's exit codes (2 for usage errors)."""
     cli(prog_name="runyard")
 
 
 __all__ = ["cli", "main"]
+
+
+if __name__ == "__main__":
+    main()

@@ -4,6 +4,12 @@ A logging call costs a tuple appended to a deque; the flusher wakes at least eve
 `interval` seconds, groups what is queued by run and metric and hands each run's
 points to the store in one bulk call. Errors the store reports for a run (a limit,
 a kind clash with another process) are kept and raised at that run's next call.
+
+With a spool (the HTTP transport), every batch is written to it under an idempotency
+key before it is sent and acknowledged once stored, and a failed send is retried with
+the same key: nothing is lost when the process, the server or the network dies, and
+nothing is stored twice. Store calls that must not be lost either (a final status while
+the server is down; every mutation in offline mode) travel the same way, in order.
 """
 
 from __future__ import annotations
@@ -12,12 +18,24 @@ import atexit
 import logging
 import threading
 import time
+import uuid
 from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 
-from runyard.core.errors import LimitExceededError, RunyardError
+from runyard.client.base import FileStore
+from runyard.client.spool import Spool, Spooled, SpooledBatch, SpooledOp, upload_orphans
+from runyard.core.entities import NewRun, RunError
+from runyard.core.errors import (
+    ConflictError,
+    LimitExceededError,
+    NotFoundError,
+    RunyardError,
+    TransportError,
+)
 from runyard.core.limits import Limits
 from runyard.core.metrics import MetricKind, PointBatch
+from runyard.core.status import Status
 from runyard.store.base import TrackingStore
 
 log = logging.getLogger("runyard.pipeline")
@@ -26,35 +44,62 @@ log = logging.getLogger("runyard.pipeline")
 ScalarItem = tuple[str, str, Any, int | None, float, str]
 #: A queued batch of any kind: (run_id, batch).
 BatchItem = tuple[str, PointBatch]
+#: A queued store call: (key, method name, JSON arguments).
+OpItem = tuple[str, str, dict[str, Any]]
 
 _SCALAR = MetricKind.SCALAR
+_ORPHAN_RETRY = 30.0
+
+
+@dataclass(slots=True)
+class _Points:
+    run_id: str
+    batches: list[PointBatch]
+    key: str | None = None
+
+
+@dataclass(slots=True)
+class _Op:
+    key: str
+    op: str
+    args: dict[str, Any] = field(default_factory=dict)
 
 
 class LoggingPipeline:
-    """Queues metric points of any number of runs and writes them to one store."""
+    """Queues metric points (and spooled calls) of any number of runs for one store."""
 
     def __init__(
         self,
         store: TrackingStore,
         limits: Limits,
         *,
+        spool: Spool | None = None,
+        files: FileStore | None = None,
+        offline: bool = False,
         interval: float = 0.1,
+        heartbeat_interval: float = 15.0,
         chunk_points: int = 250_000,
         max_pending: int = 2_000_000,
     ) -> None:
         self.store = store
         self.limits = limits
+        self.spool = spool
+        self.files = files
+        #: Offline: everything stays in the spool until `runyard sync`.
+        self.offline = offline
         self.interval = interval
+        self.heartbeat_interval = heartbeat_interval
         self.chunk_points = chunk_points
         #: Past this many queued points a logging call writes a chunk itself (back-pressure).
         self.max_pending = max_pending
-        self.queue: deque[ScalarItem | BatchItem] = deque()
+        self.queue: deque[ScalarItem | BatchItem | OpItem] = deque()
         #: True while some run has an error waiting to be raised; checked on the hot path.
         self.failed = False
         self._errors: dict[str, list[RunyardError]] = {}
-        self._retry: list[tuple[str, list[PointBatch]]] = []
+        self._retry: list[_Points | _Op] = []
         self._counts: dict[tuple[str, str, str], int] = {}
         self._seeded: set[str] = set()
+        self._watched: set[str] = set()
         self._write_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -63,17 +108,29 @@ class LoggingPipeline:
         self._thread.start()
         atexit.register(self.close)
 
-    # What logging calls use
+    # What runs use
     def enqueue_batch(self, run_id: str, batch: PointBatch) -> None:
         """Queue points of a non-scalar kind (lists, rows, images, structured metrics)."""
         self.queue.append((run_id, batch))
         if len(self.queue) > self.max_pending:
             self.relieve()
 
+    def enqueue_op(self, op: str, args: dict[str, Any]) -> None:
+        """Queue a store call to be made (and spooled) in order with the points around it."""
+        self.queue.append((uuid.uuid4().hex, op, args))
+
     def relieve(self) -> None:
         """Write one chunk from the calling thread: the queue has grown past `max_pending`."""
         with self._write_lock:
             self._write_chunk()
+
+    def watch(self, run_id: str) -> None:
+        """Send heartbeats for this run while it is active in this process."""
+        self._watched.add(run_id)
+
+    def unwatch(self, run_id: str) -> None:
+        """Stop sending heartbeats for this run."""
+        self._watched.discard(run_id)
 
     def raise_errors(self, run_id: str) -> None:
         """Raise the first error the store reported for this run's points, if any."""
@@ -87,9 +144,10 @@ class LoggingPipeline:
 
     # Flushing
     def flush(self, timeout: float | None = None) -> int:
-        """Write everything queued before this call; returns how many points are still queued.
+        """Write everything queued before this call; returns how many points are still waiting.
 
-        With a timeout the wait is bounded: what is left is written later by the flusher.
+        With a timeout the wait is bounded: what is left is written later by the flusher
+        (or, with a spool, by the next process or `runyard sync`).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         acquired = self._write_lock.acquire(timeout=-1 if timeout is None else max(timeout, 0))
@@ -99,13 +157,13 @@ class LoggingPipeline:
             # Only what was queued before the call: others may keep logging meanwhile.
             initial = len(self.queue)
             drained = 0
-            while self._retry or (self.queue and drained < initial):
+            while (self._retry and not self.offline) or (self.queue and drained < initial):
                 drained += self._write_chunk()
                 expired = deadline is not None and time.monotonic() >= deadline
-                if self._retry:
+                if self._retry and not self.offline:
                     if deadline is None or expired:
                         break
-                    time.sleep(0.05)
+                    time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
                 elif expired:
                     break
             return self.pending()
@@ -113,13 +171,18 @@ class LoggingPipeline:
             self._write_lock.release()
 
     def pending(self) -> int:
-        """Points queued or waiting for a retry."""
-        retry = sum(len(b.values) for _, batches in self._retry for b in batches)
+        """Points queued, or spooled and not yet acknowledged."""
+        waiting = sum(
+            len(b.values) for w in self._retry if isinstance(w, _Points) for b in w.batches
+        )
         try:
-            queued = sum(1 if len(i) == 6 else len(i[1].values) for i in list(self.queue))
+            queued = sum(
+                1 if len(i) == 6 else len(i[1].values) if len(i) == 2 else 0
+                for i in list(self.queue)
+            )
         except RuntimeError:  # the deque changed under us: a count of items will do
             queued = len(self.queue)
-        return retry + queued
+        return waiting + queued
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop the flusher and write what is left, waiting at most `timeout` seconds."""
@@ -130,12 +193,15 @@ class LoggingPipeline:
         self._wake.set()
         self._thread.join(timeout)
         left = self.flush(timeout)
-        if left:
+        if left and self.spool is None:
             log.error("%d metric points could not be written before exit", left)
+        if self.spool is not None:
+            self.spool.close()
         atexit.unregister(self.close)
 
     def _loop(self) -> None:
         backoff = self.interval
+        beat_at = orphans_at = 0.0
         while not self._stop.is_set():
             self._wake.wait(backoff)
             self._wake.clear()
@@ -145,52 +211,87 @@ class LoggingPipeline:
                 with self._write_lock:
                     while self.queue and not self._stop.is_set():
                         self._write_chunk()
-                    if self._retry:
+                    if self._retry and not self.offline:
                         self._write_chunk()
                 backoff = self.interval if not self._retry else min(backoff * 2, 5.0)
-            except Exception:  # the flusher must survive anything and keep trying
-                log.exception("runyard flusher failed; retrying")
+                now = time.monotonic()
+                if self.spool is not None and not self.offline and now >= orphans_at:
+                    orphans_at = now + _ORPHAN_RETRY
+                    self._upload_orphans()
+                if self._watched and not self.offline and now >= beat_at:
+                    beat_at = now + self.heartbeat_interval
+                    for run_id in list(self._watched):
+                        self.store.heartbeat(run_id)
+            except Exception as exc:  # the flusher must survive anything and keep trying
+                log.warning("runyard flusher: %s; retrying", exc)
                 backoff = min(backoff * 2, 5.0)
 
+    def _upload_orphans(self) -> None:
+        """Send what processes that died left in the spool folder."""
+        assert self.spool is not None
+        sent, points = upload_orphans(self.spool.folder, self.replay, self.limits)
+        if sent:
+            log.info(
+                "uploaded %d spooled batches (%d points) left by ended processes", sent, points
+            )
+
+    def replay(self, item: Spooled) -> None:
+        """Send one spooled item now; refused items are logged and dropped, an unreachable
+        server raises TransportError."""
+        try:
+            if isinstance(item, SpooledBatch):
+                self.store.log_points(item.run_id, item.batches, item.key)
+            else:
+                self._apply(_Op(item.key, item.op, item.args))
+        except TransportError:
+            raise
+        except RunyardError as exc:
+            log.warning("a spooled %s was refused and dropped: %s", _describe(item), exc)
+
     # Under the write lock
-    def _drain(self) -> list[ScalarItem | BatchItem]:
-        items: list[ScalarItem | BatchItem] = []
+    def _drain(self) -> list[ScalarItem | BatchItem | OpItem]:
+        items: list[ScalarItem | BatchItem | OpItem] = []
         popleft = self.queue.popleft
         budget = self.chunk_points
         try:
             while budget > 0:
                 item = popleft()
                 items.append(item)
-                budget -= 1 if len(item) == 6 else len(item[1].values)
+                budget -= 1 if len(item) != 2 else len(item[1].values)
         except IndexError:
             pass
         return items
 
-    @staticmethod
-    def _group(items: list[ScalarItem | BatchItem]) -> dict[str, dict[tuple[str, str], PointBatch]]:
+    def _work(self, items: list[ScalarItem | BatchItem | OpItem]) -> list[_Points | _Op]:
+        """Points grouped by run and metric; a store call keeps its place in the order."""
+        work: list[_Points | _Op] = []
         runs: dict[str, dict[tuple[str, str], PointBatch]] = {}
+
+        def close_group() -> None:
+            for run_id, group in runs.items():
+                work.append(_Points(run_id, list(group.values())))
+            runs.clear()
+
         for item in items:
             if len(item) == 6:
                 run_id, name, value, step, t, description = item
-                key = (name, "")
                 group = runs.get(run_id)
                 if group is None:
                     group = runs[run_id] = {}
-                batch = group.get(key)
+                batch = group.get((name, ""))
                 if batch is None:
-                    batch = group[key] = PointBatch(name, _SCALAR, "", description)
+                    batch = group[(name, "")] = PointBatch(name, _SCALAR, "", description)
                 elif description and not batch.description:
                     batch.description = description
                 batch.steps.append(step)
                 batch.values.append(value)
                 batch.times.append(t)
-            else:
+            elif len(item) == 2:
                 run_id, incoming = item
                 group = runs.setdefault(run_id, {})
-                key = (incoming.name, incoming.column)
-                batch = group.get(key)
-                if batch is None:
-                    group[key] = PointBatch(
+                found = group.get((incoming.name, incoming.column))
+                if found is None:
+                    group[(incoming.name, incoming.column)] = PointBatch(
                         incoming.name,
                         incoming.kind,
                         incoming.column,
@@ -200,11 +301,16 @@ class LoggingPipeline:
                         list(incoming.times),
                     )
                 else:
-                    batch.steps.extend(incoming.steps)
-                    batch.values.extend(incoming.values)
-                    batch.times.extend(incoming.times)
-                    batch.description = batch.description or incoming.description
-        return runs
+                    found.steps.extend(incoming.steps)
+                    found.values.extend(incoming.values)
+                    found.times.extend(incoming.times)
+                    found.description = found.description or incoming.description
+            else:
+                close_group()
+                key, op, args = item
+                work.append(_Op(key, op, args))
+        close_group()
+        return work
 
     def _record_error(self, run_id: str, error: RunyardError) -> None:
         self._errors.setdefault(run_id, []).append(error)
@@ -212,53 +318,110 @@ class LoggingPipeline:
 
     def _within_limit(self, run_id: str, batches: list[PointBatch]) -> list[PointBatch]:
         """Cut batches that would take a metric past its point limit, recording the error."""
-        if run_id not in self._seeded:
-            for info in self.store.list_metrics(run_id):
-                self._counts[(run_id, info.name, info.column)] = info.count
+        if run_id not in self._seeded and not self.offline:
+            try:
+                for info in self.store.list_metrics(run_id):
+                    self._counts[(run_id, info.name, info.column)] = info.count
+            except NotFoundError:
+                pass  # created offline and not synced yet: the server will count
             self._seeded.add(run_id)
         limit = self.limits.max_points_per_metric
         kept = []
         for batch in batches:
             have = self._counts.get((run_id, batch.name, batch.column), 0)
-            room = limit - have
+            room = max(limit - have, 0)
+            given = len(batch.values)
             if len(batch.values) > room:
                 self._record_error(
                     run_id,
                     LimitExceededError(
                         f"metric {batch.name!r} reached its limit of {limit} points; "
-                        f"{len(batch.values) - max(room, 0)} later points were not stored "
+                        f"{len(batch.values) - room} later points were not stored "
                         "(raise it with RUNYARD_LIMIT_MAX_POINTS_PER_METRIC)"
                     ),
                 )
-                del batch.steps[max(room, 0) :], batch.values[max(room, 0) :]
-                del batch.times[max(room, 0) :]
-            if batch.values:
+                del batch.steps[room:], batch.values[room:], batch.times[room:]
+            if batch.values or not given:  # an empty log_list still makes the metric
                 kept.append(batch)
+            self._counts[(run_id, batch.name, batch.column)] = have + len(batch.values)
         return kept
 
+    def _apply(self, op: _Op) -> None:
+        """Make a spooled store call; replays of calls already made are harmless."""
+        args = op.args
+        try:
+            if op.op == "create_runs":
+                self.store.create_runs([NewRun.model_validate(r) for r in args["runs"]])
+            elif op.op == "set_status":
+                error = RunError.model_validate(args["error"]) if args.get("error") else None
+                self.store.set_status(args["run_id"], Status(args["status"]), error)
+            elif op.op == "upload_file":
+                assert self.files is not None
+                self.files.put_file(args["prefix"], args["name"], args["path"])
+            elif op.op in (
+                "set_tags",
+                "remove_tags",
+                "add_properties",
+                "update_run",
+                "append_log_lines",
+            ):
+                getattr(self.store, op.op)(**args)
+            else:
+                raise RunyardError(f"unknown spooled call {op.op!r}")
+        except ConflictError as exc:  # e.g. the run exists already: done before
+            log.info("spooled %s already applied: %s", op.op, exc)
+
     def _write_chunk(self) -> int:
-        """Write one chunk of queued points (and earlier failures first); returns points taken."""
-        work = self._retry
-        self._retry = []
+        """Write one chunk of queued work (earlier failures first); returns items taken."""
         items = self._drain()
-        for run_id, group in self._group(items).items():
-            work.append((run_id, list(group.values())))
-        taken = len(items)
-        for index, (run_id, batches) in enumerate(work):
+        fresh = self._work(items)
+        for entry in fresh:
+            if isinstance(entry, _Points):
+                entry.batches = self._within_limit(entry.run_id, entry.batches)
+                if self.spool is not None:
+                    entry.key = uuid.uuid4().hex
+                    if entry.batches:
+                        self.spool.append(entry.key, entry.run_id, entry.batches)
+            elif self.spool is not None:
+                self.spool.append_op(entry.key, entry.op, entry.args)
+        work = [*self._retry, *fresh]
+        self._retry = []
+        if self.offline:
+            return len(items)
+        for index, entry in enumerate(work):
             try:
-                batches = self._within_limit(run_id, batches)
-                self.store.log_points(run_id, batches)
+                if isinstance(entry, _Points):
+                    if entry.batches:
+                        self.store.log_points(entry.run_id, entry.batches, entry.key)
+                else:
+                    self._apply(entry)
+            except TransportError as exc:
+                log.warning("the server is unreachable (%s); will retry", exc)
+                self._retry = work[index:]
+                return len(items)
             except RunyardError as exc:
-                # Permanent: the store refuses these points; the run's next call says why.
-                log.error("metric points of run %s refused: %s", run_id, exc)
+                # Permanent: the store refuses this; the run's next call says why.
+                run_id = (
+                    entry.run_id if isinstance(entry, _Points) else entry.args.get("run_id", "")
+                )
+                log.error("%s refused: %s", _describe(entry), exc)
                 self._record_error(run_id, exc)
-                continue
-            except Exception as exc:
-                log.warning("writing metric points failed (%s); will retry", exc)
-                self._retry.extend(work[index:])
-                return taken
-            for batch in batches:
-                key = (run_id, batch.name, batch.column)
-                self._counts[key] = self._counts.get(key, 0) + len(batch.values)
-            log.debug("wrote %d metrics of run %s", len(batches), run_id)
-        return taken
+            except Exception as exc:  # a bug, not the data's fault: report it, do not stall
+                log.exception("writing %s failed", _describe(entry))
+                run_id = (
+                    entry.run_id if isinstance(entry, _Points) else entry.args.get("run_id", "")
+                )
+                self._record_error(run_id, RunyardError(f"writing metric points failed: {exc!r}"))
+            if self.spool is not None:
+                key = entry.key
+                if key is not None:
+                    self.spool.ack(key)
+        return len(items)
+
+
+def _describe(entry: object) -> str:
+    if isinstance(entry, (_Points, SpooledBatch)):
+        return f"batch of points of run {entry.run_id}"
+    if isinstance(entry, (_Op, SpooledOp)):
+        return f"{entry.op} call"
+    return "spooled item"

@@ -108,7 +108,9 @@ class Experiment:
                 )
             ]
         )[0]
-        return Run._from_document(self, doc)
+        run = Run._from_document(self, doc)
+        run._pipeline.watch(run.id)
+        return run
 
     def get_runs(
         self,

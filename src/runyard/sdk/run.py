@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from runyard.core.entities import NewRun, RunDocument, RunError, RunFilter
-from runyard.core.errors import LimitExceededError, RunyardError, ValidationError
+from runyard.core.errors import LimitExceededError, RunyardError, TransportError, ValidationError
 from runyard.core.limits import check_length
 from runyard.core.metrics import MetricKind
 from runyard.core.names import validate_run_id
@@ -190,18 +190,38 @@ class Run(MetricLogging, RunFiles):
     def _end(self, status: Status, error: RunError | None = None) -> None:
         left = self._pipeline.flush(flush_timeout())
         if left:
-            log.warning(
-                "run %s ends with %d metric points not yet written; this process keeps "
-                "writing them until it exits",
-                self._id,
-                left,
+            where = (
+                "the spool keeps them; this process, the next runyard process or "
+                "`runyard sync` uploads them"
+                if self._pipeline.spool is not None
+                else "this process keeps writing them until it exits"
             )
-        self._set_status(status, error)
+            log.warning(
+                "run %s ends with %d metric points not yet stored: %s", self._id, left, where
+            )
+        try:
+            self._set_status(status, error)
+        except TransportError as exc:
+            # The server is away: the status goes through the spool like the points.
+            log.warning(
+                "run %s will be marked %s once the server is back (%s)", self._id, status.value, exc
+            )
+            self._pipeline.enqueue_op(
+                "set_status",
+                {
+                    "run_id": self._id,
+                    "status": status.value,
+                    "error": error.model_dump() if error else None,
+                },
+            )
+        finally:
+            self._pipeline.unwatch(self._id)
         self._pipeline.raise_errors(self._id)
 
     def start(self) -> None:
         """Mark a NotStarted run (e.g. from create_children) as Running."""
         self._set_status(Status.RUNNING)
+        self._pipeline.watch(self._id)
 
     def complete(self, _set_status: bool = True) -> None:
         """Write what is queued and mark the run Completed."""
@@ -323,6 +343,7 @@ class Run(MetricLogging, RunFiles):
     ) -> Run:
         """Start a child run; as a context manager it completes (or fails) on exit."""
         doc = self._transport.store.create_runs([self._new_child(run_id, name)])[0]
+        self._pipeline.watch(doc.run_id)
         return Run._from_document(self._experiment, doc)
 
     def create_children(

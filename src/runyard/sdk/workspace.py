@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runyard.client import connect
 from runyard.client.base import Transport
 from runyard.client.pipeline import LoggingPipeline
 from runyard.core.errors import ValidationError
@@ -69,17 +70,24 @@ class Workspace:
         *,
         store_url: str | None = None,
         artifacts_url: str | None = None,
+        server_url: str | None = None,
+        token: str | None = None,
         limits: Limits | None = None,
     ) -> None:
-        if store_url is None:
-            folder = Path(LOCAL_FOLDER).resolve()
-            store_url = f"sqlite:///{folder / 'runyard.db'}"
-            artifacts_url = artifacts_url or str(folder / "artifacts")
-        if artifacts_url is None:
-            raise ValidationError("a workspace with a store URL needs an artifacts URL too")
+        if server_url is None:
+            if store_url is None:
+                folder = Path(LOCAL_FOLDER).resolve()
+                store_url = f"sqlite:///{folder / 'runyard.db'}"
+                artifacts_url = artifacts_url or str(folder / "artifacts")
+            if artifacts_url is None:
+                raise ValidationError("a workspace with a store URL needs an artifacts URL too")
+        elif store_url is not None:
+            raise ValidationError("a workspace is either on a server or in a store, not both")
         self.name = validate_experiment_name(name)
         self.store_url = store_url
         self.artifacts_url = artifacts_url
+        self.server_url = server_url
+        self.token = token
         self.limits = limits or Limits.from_env()
 
     # Finding a workspace
@@ -105,20 +113,24 @@ class Workspace:
         base = base or Path.cwd()
         if not isinstance(config, dict):
             raise ValidationError("a workspace config must be a JSON object")
-        if "server" in config:
-            raise ValidationError(
-                "this runyard build has no HTTP transport yet; use a local workspace "
-                '({"store": "sqlite:///…", "artifacts": "folder"})'
-            )
+        name = str(config.get("workspace_name", DEFAULT_WORKSPACE))
+        server = config.get("server")
+        if server is not None:
+            token = config.get("token")
+            if not isinstance(server, str) or not server.startswith(("http://", "https://")):
+                raise ValidationError('"server" must be an http:// or https:// URL')
+            if token is not None and not isinstance(token, str):
+                raise ValidationError('"token" must be a string')
+            return cls(name, server_url=server, token=token)
         store = config.get("store")
         artifacts = config.get("artifacts")
         if not isinstance(store, str) or not isinstance(artifacts, str):
             raise ValidationError(
-                'a local workspace config needs "store" (a database URL) and "artifacts" '
-                "(a folder or fsspec URL)"
+                'a workspace config needs "server" (a runyard server URL), or "store" (a '
+                'database URL) and "artifacts" (a folder or fsspec URL)'
             )
         return cls(
-            str(config.get("workspace_name", DEFAULT_WORKSPACE)),
+            name,
             store_url=_resolve_store(store, base),
             artifacts_url=_resolve_artifacts(artifacts, base),
         )
@@ -151,20 +163,21 @@ class Workspace:
 
     # Plumbing shared by every object of this workspace
     def _connection(self) -> tuple[Transport, LoggingPipeline]:
-        key = (self.name, self.store_url, self.artifacts_url)
+        key = (self.name, self.server_url or self.store_url or "", self.artifacts_url or "")
         found = _transports.get(key)
         if found is not None:
             return found
         with _transports_lock:
             found = _transports.get(key)
             if found is None:
-                from runyard.client.local import InProcessTransport
-
-                transport = InProcessTransport(
-                    self.store_url, self.artifacts_url, self.limits, workspace=self.name
+                found = _transports[key] = connect(
+                    self.name,
+                    self.limits,
+                    store_url=self.store_url,
+                    artifacts_url=self.artifacts_url,
+                    server_url=self.server_url,
+                    token=self.token,
                 )
-                pipeline = LoggingPipeline(transport.store, self.limits)
-                found = _transports[key] = (transport, pipeline)
             return found
 
     @property
@@ -182,6 +195,11 @@ class Workspace:
 
         return {e.name: e for e in Experiment.list(self)}
 
+    @property
+    def is_remote(self) -> bool:
+        """Whether the workspace is on a runyard server."""
+        return self.server_url is not None
+
     def get_mlflow_tracking_uri(self) -> str:
         """The MLflow tracking URI of this workspace (served by `runyard server`)."""
         raise ValidationError(
@@ -190,7 +208,8 @@ class Workspace:
         )
 
     def __repr__(self) -> str:
-        return f"Workspace.create(name='{self.name}', store='{self.store_url}')"
+        where = self.server_url or self.store_url
+        return f"Workspace.create(name='{self.name}', location='{where}')"
 
 
 def close_all() -> None:

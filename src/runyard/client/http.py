@@ -1,0 +1,372 @@
+"""The HTTP transport: the same TrackingStore and FileStore, spoken to a runyard server.
+
+Errors come back as the server's `{"error": {"type", "message"}}` and are raised as the
+same runyard error classes; an unreachable or failing server raises TransportError,
+which the logging pipeline retries (with the batch's idempotency key).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import posixpath
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from runyard.client.base import FileStore, Transport
+from runyard.core import errors
+from runyard.core.entities import ExperimentInfo, NewRun, RunDocument, RunError, RunFilter
+from runyard.core.errors import NotFoundError, RunyardError, TransportError, ValidationError
+from runyard.core.limits import Limits
+from runyard.core.metrics import MetricInfo, MetricKind, MetricSeries, PointBatch
+from runyard.core.paths import validate_artifact_name
+from runyard.core.status import Status
+from runyard.core.wire import MEDIA_TYPE, decode_batches, encode_batches
+from runyard.store.base import TrackingStore
+from runyard.store.logs import LogLine
+from runyard.store.rollups import History
+
+_SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _number(value: Any) -> Any:
+    return _SPECIAL.get(value, value) if isinstance(value, str) else value
+
+
+def _raise_for(response: httpx.Response) -> None:
+    if response.status_code < 400:
+        return
+    kind, message = "RunyardError", response.text[:500]
+    try:
+        body = response.json()["error"]
+        kind, message = body["type"], body["message"]
+    except (ValueError, KeyError, TypeError):
+        pass
+    if response.status_code >= 500:
+        raise TransportError(f"server error {response.status_code}: {message}")
+    cls = getattr(errors, kind, None)
+    if not (isinstance(cls, type) and issubclass(cls, RunyardError)):
+        cls = ValidationError if response.status_code in (400, 422) else RunyardError
+    raise cls(message)
+
+
+class _Api:
+    """One connection pool to one workspace of a server."""
+
+    def __init__(self, server_url: str, workspace: str, token: str | None, timeout: float) -> None:
+        headers = {"user-agent": "runyard-sdk"}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        self.client = httpx.Client(
+            base_url=f"{server_url.rstrip('/')}/api/v1/workspaces/{workspace}",
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
+        )
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self.client.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise TransportError(f"cannot reach the runyard server: {exc}") from exc
+        _raise_for(response)
+        return response
+
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.call(method, path, **kwargs).json()
+
+
+class HttpTrackingStore(TrackingStore):
+    """A tracking store on the other side of an HTTP connection."""
+
+    def __init__(self, api: _Api, limits: Limits) -> None:
+        self._api = api
+        self.limits = limits
+
+    def get_or_create_experiment(self, name: str) -> ExperimentInfo:
+        """The experiment of that name, created if needed."""
+        return ExperimentInfo.model_validate(self._api.json("PUT", f"/experiments/{name}"))
+
+    def get_experiment(self, name: str) -> ExperimentInfo:
+        """The experiment of that name."""
+        return ExperimentInfo.model_validate(self._api.json("GET", f"/experiments/{name}"))
+
+    def list_experiments(self, include_archived: bool = False) -> list[ExperimentInfo]:
+        """Every experiment of the workspace."""
+        found = self._api.json("GET", "/experiments", params={"include_archived": include_archived})
+        return [ExperimentInfo.model_validate(e) for e in found]
+
+    def set_experiment_archived(self, name: str, archived: bool) -> None:
+        """Archive or reactivate an experiment."""
+        self._api.call("POST", f"/experiments/{name}/archive", json={"archived": archived})
+
+    def create_runs(self, new_runs: Sequence[NewRun]) -> list[RunDocument]:
+        """Create runs in one request."""
+        body = {"runs": [r.model_dump(mode="json") for r in new_runs]}
+        return [RunDocument.model_validate(d) for d in self._api.json("POST", "/runs", json=body)]
+
+    def get_run(self, run_id: str) -> RunDocument:
+        """One run's document."""
+        return RunDocument.model_validate(self._api.json("GET", f"/runs/{run_id}"))
+
+    def search_runs(
+        self, run_filter: RunFilter, *, limit: int = 100, page_token: str | None = None
+    ) -> tuple[list[RunDocument], str | None]:
+        """One page of matching runs and the next page's token."""
+        body = {
+            "filter": run_filter.model_dump(mode="json"),
+            "limit": limit,
+            "page_token": page_token,
+        }
+        page = self._api.json("POST", "/runs/search", json=body)
+        return [RunDocument.model_validate(d) for d in page["runs"]], page["next_page_token"]
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        display_name: str | None = None,
+        description: str | None = None,
+        run_definition: dict[str, object] | None = None,
+    ) -> None:
+        """Change descriptive fields."""
+        body = {
+            k: v
+            for k, v in {
+                "display_name": display_name,
+                "description": description,
+                "run_definition": run_definition,
+            }.items()
+            if v is not None
+        }
+        self._api.call("PATCH", f"/runs/{run_id}", json=body)
+
+    def set_status(self, run_id: str, status: Status, error: RunError | None = None) -> Status:
+        """Move the run to a status."""
+        body = {"status": Status(status).value, "error": error.model_dump() if error else None}
+        return Status(self._api.json("POST", f"/runs/{run_id}/status", json=body)["status"])
+
+    def heartbeat(self, run_id: str) -> None:
+        """Tell the server the run's process is alive."""
+        self._api.call("POST", f"/runs/{run_id}/heartbeat")
+
+    def set_tags(self, run_id: str, tags: dict[str, str | None]) -> None:
+        """Add or overwrite tags."""
+        self._api.call("PUT", f"/runs/{run_id}/tags", json={"tags": tags})
+
+    def remove_tags(self, run_id: str, keys: Iterable[str]) -> None:
+        """Delete tags."""
+        self._api.call("POST", f"/runs/{run_id}/tags/remove", json={"keys": list(keys)})
+
+    def add_properties(self, run_id: str, properties: dict[str, str]) -> None:
+        """Add write-once properties."""
+        self._api.call("POST", f"/runs/{run_id}/properties", json={"properties": properties})
+
+    def log_points(
+        self, run_id: str, batches: Sequence[PointBatch], idempotency_key: str | None = None
+    ) -> bool:
+        """Send points as one binary frame; False if the server had that key already."""
+        frame = encode_batches(list(batches), idempotency_key)
+        answer = self._api.json(
+            "POST", f"/runs/{run_id}/points", content=frame, headers={"content-type": MEDIA_TYPE}
+        )
+        return bool(answer["stored"])
+
+    def list_metrics(self, run_id: str) -> list[MetricInfo]:
+        """The run's metric summaries."""
+        found = self._api.json("GET", f"/runs/{run_id}/metrics")
+        return [
+            MetricInfo(
+                name=m["name"],
+                column=m["column"],
+                kind=MetricKind(m["kind"]),
+                description=m["description"],
+                count=m["count"],
+                last_value=m["last_value"],
+                last_step=m["last_step"],
+                min_value=_number(m["min_value"]),
+                max_value=_number(m["max_value"]),
+            )
+            for m in found
+        ]
+
+    def get_metric_series(
+        self, run_id: str, names: Sequence[str] | None = None, *, values_only: bool = False
+    ) -> list[MetricSeries]:
+        """Every point of the named metrics, fetched as a binary frame."""
+        params: dict[str, Any] = {"values_only": values_only}
+        if names is not None:
+            params["name"] = list(names)
+        response = self._api.call(
+            "GET", f"/runs/{run_id}/metrics/series", params=params, headers={"accept": MEDIA_TYPE}
+        )
+        _, batches = decode_batches(response.content, self.limits, max_points=2**62)
+        return [
+            MetricSeries(
+                name=b.name,
+                column=b.column,
+                kind=b.kind,
+                description=b.description,
+                steps=[]
+                if values_only
+                else [s if s is not None else i for i, s in enumerate(b.steps)],
+                values=b.values,
+                times=[] if values_only else b.times,
+            )
+            for b in batches
+        ]
+
+    def get_metric_history(
+        self, run_id: str, name: str, column: str = "", max_points: int | None = None
+    ) -> History:
+        """A metric's chart points, downsampled by the server."""
+        params: dict[str, Any] = {"name": name, "column": column}
+        if max_points is not None:
+            params["max_points"] = max_points
+        h = self._api.json("GET", f"/runs/{run_id}/metrics/history", params=params)
+        return History(
+            count=h["count"],
+            downsampled=h["downsampled"],
+            steps=h["steps"],
+            values=[_number(v) for v in h["values"]] if h["downsampled"] else h["values"],
+            min=[_number(v) for v in h["min"]],
+            max=[_number(v) for v in h["max"]],
+            counts=h["counts"],
+        )
+
+    def append_log_lines(self, run_id: str, stream: str, lines: Sequence[str]) -> int:
+        """Append lines to a log stream of the run."""
+        answer = self._api.json(
+            "POST", f"/runs/{run_id}/logs/{stream}", json={"lines": list(lines)}
+        )
+        return int(answer["first"])
+
+    def read_log_lines(
+        self, run_id: str, stream: str | None = None, after: int = -1, limit: int = 10_000
+    ) -> list[LogLine]:
+        """Lines of a stream (or all) numbered above `after`."""
+        params: dict[str, Any] = {"after": after, "limit": limit}
+        if stream is not None:
+            params["stream"] = stream
+        found = self._api.json("GET", f"/runs/{run_id}/logs", params=params)
+        return [LogLine(**line) for line in found]
+
+    def list_log_streams(self, run_id: str) -> dict[str, int]:
+        """The run's log streams and their line counts."""
+        return dict(self._api.json("GET", f"/runs/{run_id}/logs/streams"))
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._api.client.close()
+
+
+def _run_of(prefix: str) -> str:
+    # The SDK addresses a run's files by "<experiment>/<run id>"; the server needs the id.
+    return prefix.rsplit("/", 1)[-1]
+
+
+class HttpFileStore(FileStore):
+    """Run files through the server (which keeps them in its own file store)."""
+
+    def __init__(self, api: _Api, limits: Limits) -> None:
+        self._api = api
+        self._limits = limits
+
+    def _path(self, prefix: str, name: str) -> str:
+        return f"/runs/{_run_of(prefix)}/files/{validate_artifact_name(name, self._limits)}"
+
+    def put_file(self, prefix: str, name: str, local_path: str | os.PathLike[str]) -> str:
+        """Upload a local file, streamed."""
+        source = Path(local_path)
+        if not source.is_file():
+            raise NotFoundError(f"no local file {str(local_path)!r} to upload")
+        with source.open("rb") as handle:
+            return str(self._api.json("PUT", self._path(prefix, name), content=handle)["name"])
+
+    def put_bytes(self, prefix: str, name: str, data: bytes) -> str:
+        """Upload bytes as a file."""
+        return str(self._api.json("PUT", self._path(prefix, name), content=data)["name"])
+
+    def put_folder(
+        self, prefix: str, name_prefix: str, local_dir: str | os.PathLike[str]
+    ) -> list[str]:
+        """Upload every file under a local folder as `name_prefix/<relative path>`."""
+        root = Path(local_dir)
+        stored = []
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            relative = path.relative_to(root).as_posix()
+            stored.append(self.put_file(prefix, posixpath.join(name_prefix, relative), path))
+        return sorted(stored)
+
+    def get_file(self, prefix: str, name: str, local_path: str | os.PathLike[str]) -> None:
+        """Download a file (written whole, then renamed into place)."""
+        target = Path(local_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".runyard-partial-")
+        try:
+            with (
+                os.fdopen(handle, "wb") as out,
+                self._api.client.stream("GET", self._path(prefix, name)) as response,
+            ):
+                if response.status_code >= 400:
+                    response.read()
+                    _raise_for(response)
+                for chunk in response.iter_bytes():
+                    out.write(chunk)
+            os.replace(temp, target)
+        except httpx.HTTPError as exc:
+            os.unlink(temp)
+            raise TransportError(f"cannot reach the runyard server: {exc}") from exc
+        except BaseException:
+            os.unlink(temp)
+            raise
+
+    def read_bytes(self, prefix: str, name: str) -> bytes:
+        """A file's content."""
+        return self._api.call("GET", self._path(prefix, name)).content
+
+    def exists(self, prefix: str, name: str) -> bool:
+        """Whether the run has that file."""
+        name = validate_artifact_name(name, self._limits)
+        return name in self.list_files(prefix, posixpath.dirname(name))
+
+    def list_files(self, prefix: str, under: str = "") -> list[str]:
+        """The run's file names (under a folder, if given)."""
+        answer = self._api.json("GET", f"/runs/{_run_of(prefix)}/files", params={"under": under})
+        return list(answer["files"])
+
+
+class HttpTransport(Transport):
+    """A workspace on a runyard server."""
+
+    def __init__(
+        self,
+        server_url: str,
+        workspace: str,
+        token: str | None = None,
+        limits: Limits | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.server_url = server_url
+        self.limits = limits or Limits.from_env()
+        self._api = _Api(server_url, workspace, token, timeout)
+        self._store = HttpTrackingStore(self._api, self.limits)
+        self._files = HttpFileStore(self._api, self.limits)
+
+    @property
+    def store(self) -> TrackingStore:
+        """The server's tracking store."""
+        return self._store
+
+    @property
+    def files(self) -> FileStore:
+        """The server's file store."""
+        return self._files
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._store.close()

@@ -1,0 +1,1 @@
+"""The runyard server: the native API, live streams and access control over HTTP."""

@@ -1,0 +1,111 @@
+"""Who may do what: API tokens, roles, and the workspace a request is confined to."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from runyard.artifacts import ArtifactStore
+from runyard.core.errors import AuthenticationError, PermissionDeniedError
+from runyard.core.limits import Limits
+from runyard.core.names import validate_experiment_name
+from runyard.server.config import ServerConfig, is_loopback
+from runyard.store.database import Database
+from runyard.store.sql import SqlTrackingStore
+from runyard.store.tokens import Grant, Role, TokenStore
+
+_GRANT_TTL = 5.0
+
+
+@dataclass(frozen=True)
+class Access:
+    """A request's view: one workspace's store and files, and the caller's role."""
+
+    workspace: str
+    role: Role
+    store: SqlTrackingStore
+    files: ArtifactStore
+
+
+class AccessControl:
+    """Checks tokens (cached a few seconds) and hands out per-workspace stores."""
+
+    def __init__(self, config: ServerConfig, db: Database, files: ArtifactStore) -> None:
+        self.config = config
+        self.db = db
+        self.files = files
+        self.tokens = TokenStore(db)
+        self.limits = Limits.from_env()
+        self._stores: dict[str, SqlTrackingStore] = {}
+        self._grants: dict[str, tuple[float, Grant | None]] = {}
+        self._required: tuple[float, bool] = (0.0, False)
+        self._lock = threading.Lock()
+
+    def auth_required(self) -> bool:
+        """Tokens are required once any exists, and always off loopback."""
+        if not is_loopback(self.config.host):
+            return True
+        checked_at, required = self._required
+        if time.monotonic() - checked_at > _GRANT_TTL:
+            required = self.tokens.any_active()
+            self._required = (time.monotonic(), required)
+        return required
+
+    def grant(self, token: str) -> Grant | None:
+        """The grant of a token, cached for a few seconds (revocation takes that long)."""
+        cached = self._grants.get(token)
+        if cached is not None and time.monotonic() - cached[0] < _GRANT_TTL:
+            return cached[1]
+        grant = self.tokens.check(token)
+        self._grants[token] = (time.monotonic(), grant)
+        return grant
+
+    def store(self, workspace: str) -> SqlTrackingStore:
+        """The store view of a workspace (created on first use)."""
+        with self._lock:
+            found = self._stores.get(workspace)
+            if found is None:
+                found = self._stores[workspace] = SqlTrackingStore(self.db, self.limits, workspace)
+            return found
+
+    def authorize(self, workspace: str, header: str | None, needed: Role) -> Access:
+        """The access a request gets, or AuthError / ForbiddenError saying why not."""
+        validate_experiment_name(workspace)
+        role = Role.OWNER
+        if self.auth_required():
+            if not header or not header.lower().startswith("bearer "):
+                raise AuthenticationError(
+                    "this server requires an API token: send 'Authorization: Bearer <token>' "
+                    "(create one with `runyard token create`)"
+                )
+            grant = self.grant(header[7:].strip())
+            if grant is None:
+                raise AuthenticationError("the API token is not valid (unknown or revoked)")
+            if grant.workspace != workspace:
+                raise PermissionDeniedError(
+                    f"this token grants access to workspace {grant.workspace!r} only"
+                )
+            if not grant.role.allows(needed):
+                raise PermissionDeniedError(
+                    f"this token's role is {grant.role.value}; this needs {needed.value}"
+                )
+            role = grant.role
+        return Access(workspace, role, self.store(workspace), self.files)
+
+
+def require(needed: Role) -> Callable[..., Coroutine[Any, Any, Access]]:
+    """A FastAPI dependency granting `needed` on the path's workspace."""
+
+    async def dependency(request: Request, workspace: str) -> Access:
+        control: AccessControl = request.app.state.access
+        return await run_in_threadpool(
+            control.authorize, workspace, request.headers.get("authorization"), needed
+        )
+
+    return dependency

@@ -1,0 +1,105 @@
+"""Request and response bodies of the native API (the contract with the HTTP client)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from runyard.core.entities import NewRun, RunDocument, RunError, RunFilter
+from runyard.core.status import Status
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateRuns(_Body):
+    """Runs to create in one transaction (create_children sends up to 100)."""
+
+    runs: list[NewRun] = Field(min_length=1, max_length=1000)
+
+
+class SearchRuns(_Body):
+    """A run search: the filter, a page size and the token of the page wanted."""
+
+    filter: RunFilter = Field(default_factory=RunFilter)
+    limit: int = Field(default=100, ge=1, le=10_000)
+    page_token: str | None = Field(default=None, max_length=64)
+
+
+class RunPage(BaseModel):
+    """One page of runs and the token of the next page (None on the last)."""
+
+    runs: list[RunDocument]
+    next_page_token: str | None = None
+
+
+class UpdateRun(_Body):
+    """Mutable descriptive fields; absent ones are left as they are."""
+
+    display_name: str | None = Field(default=None, max_length=256)
+    description: str | None = Field(default=None, max_length=5000)
+    run_definition: dict[str, Any] | None = None
+
+
+class ChangeStatus(_Body):
+    """A status to move a run to, with the error for Failed."""
+
+    status: Status
+    error: RunError | None = None
+
+
+class StatusAnswer(BaseModel):
+    """The run's status after the change."""
+
+    status: Status
+
+
+class SetTags(_Body):
+    """Tags to add or overwrite; a null value is a tag without a value."""
+
+    tags: dict[str, str | None]
+
+
+class RemoveTags(_Body):
+    """Tag keys to delete."""
+
+    keys: list[str] = Field(max_length=1000)
+
+
+class AddProperties(_Body):
+    """Properties to add (write-once)."""
+
+    properties: dict[str, str]
+
+
+class Archive(_Body):
+    """Whether the experiment is archived."""
+
+    archived: bool
+
+
+class IngestAnswer(BaseModel):
+    """What a points request did: stored, or recognised as a retry of a stored batch."""
+
+    stored: bool
+    points: int
+
+
+class LogLines(_Body):
+    """Lines to append to a log stream."""
+
+    lines: list[str] = Field(max_length=100_000)
+
+
+class FileList(BaseModel):
+    """Names of a run's files."""
+
+    files: list[str]
+
+
+class StoredFile(BaseModel):
+    """The name a file was stored under."""
+
+    name: str

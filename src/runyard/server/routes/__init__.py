@@ -1,0 +1,1 @@
+"""Routers of the native API, one per resource; each route validates, calls the store, answers."""
