@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
@@ -16,6 +21,7 @@ from runyard.sdk.workspace import close_all
 
 PG_URL = os.environ.get("RUNYARD_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgres"]
+TRANSPORTS = ["local", "http"]
 
 
 def _postgres_problem() -> str | None:
@@ -74,10 +80,135 @@ def store_url(backend: str, tmp_path: Path) -> Iterator[str]:
     yield from fresh_store_url(backend, tmp_path)
 
 
+def free_port() -> int:
+    """A TCP port on loopback nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """A real `runyard server` in a subprocess, on loopback, stopped by its pid."""
+
+    def __init__(self, store: str, artifacts: Path, *extra: str, env: dict[str, str] | None = None):
+        self.store = store
+        self.artifacts = artifacts
+        self.extra = extra
+        self.env = env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> ServerProcess:
+        """Start it and wait until it answers."""
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "runyard",
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--store",
+                self.store,
+                "--artifacts",
+                str(self.artifacts),
+                *self.extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **(self.env or {})},
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                raise RuntimeError(f"runyard server exited with {self.proc.returncode}: {err}")
+            try:
+                if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("runyard server did not answer in time")
+
+    def kill(self) -> None:
+        """SIGKILL: the server dies mid-flight."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        """Terminate it (kill after 5 s)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    """One server per backend for the session; tests keep apart by workspace name."""
+    servers: dict[str, ServerProcess] = {}
+    schemas: list[str] = []
+
+    def server_for(backend: str) -> str:
+        if backend not in servers:
+            folder = tmp_path_factory.mktemp(f"server-{backend}")
+            if backend == "sqlite":
+                url = f"sqlite:///{folder / 'runyard.db'}"
+            else:
+                require_postgres()
+                schema = f"s_{uuid.uuid4().hex[:12]}"
+                engine = create_engine(PG_URL)
+                with engine.begin() as conn:
+                    conn.execute(text(f"CREATE SCHEMA {schema}"))
+                engine.dispose()
+                schemas.append(schema)
+                url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+            servers[backend] = ServerProcess(url, folder / "artifacts").start()
+        return servers[backend].url
+
+    yield server_for
+    for server in servers.values():
+        server.stop()
+    if schemas:
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            for schema in schemas:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    """Each test using it runs in-process (embedded store) and over HTTP (a real server)."""
+    return str(request.param)
+
+
 @pytest.fixture
-def workspace(store_url: str, tmp_path: Path) -> Iterator[Workspace]:
-    """A fresh workspace: its own store and its own artifact folder."""
-    ws = Workspace("test", store_url=store_url, artifacts_url=str(tmp_path / "artifacts"))
+def workspace(
+    backend: str,
+    transport: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Iterator[Workspace]:
+    """A fresh workspace: its own store and files, or its own workspace on a server."""
+    monkeypatch.setenv("RUNYARD_SPOOL_DIR", str(tmp_path / "spool"))
+    if transport == "local":
+        store = request.getfixturevalue("store_url")
+        ws = Workspace("test", store_url=store, artifacts_url=str(tmp_path / "artifacts"))
+    else:
+        server_for = request.getfixturevalue("shared_server")
+        ws = Workspace(f"t{uuid.uuid4().hex[:12]}", server_url=server_for(backend))
     yield ws
     close_all()
 

@@ -48,6 +48,15 @@ def _series(run: Run, name: str) -> tuple[list[int], list[float]]:
     return series.steps, series.values  # type: ignore[return-value]
 
 
+def _sync_if_remote(workspace: Workspace) -> None:
+    """What the next SDK process (or `runyard sync`) does with a dead script's spool."""
+    if workspace.server_url is not None:
+        from runyard.client.spool import spool_folder
+        from runyard.client.sync import sync_spool
+
+        sync_spool(workspace, spool_folder(workspace.server_url, workspace.name))
+
+
 def test_points_logged_200ms_before_sigkill_are_stored(
     experiment: Experiment, tmp_path: Path
 ) -> None:
@@ -66,7 +75,9 @@ def test_points_logged_200ms_before_sigkill_are_stored(
     proc = _start(script, experiment.workspace)
     try:
         assert proc.stdout is not None
-        run = Run(experiment, proc.stdout.readline().strip())
+        line = proc.stdout.readline().strip()
+        assert line, proc.stderr.read() if proc.stderr else "no output"
+        run = Run(experiment, line)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             infos = run._transport.store.list_metrics(run.id)
@@ -82,6 +93,7 @@ def test_points_logged_200ms_before_sigkill_are_stored(
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+    _sync_if_remote(experiment.workspace)
     steps, values = _series(run, "t")
     assert steps == list(range(len(steps))), "points lost or doubled in the middle"
     assert values == sorted(values)

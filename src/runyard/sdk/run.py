@@ -48,7 +48,7 @@ class Run(MetricLogging, RunFiles):
     ) -> None:
         doc = kwargs.pop("_document", None)
         if doc is None:
-            doc = experiment.workspace._transport.store.get_run(run_id)
+            doc = experiment.workspace._transport.store.get_run(validate_run_id(run_id))
         self._experiment = experiment
         self._id = doc.run_id
         self._doc: RunDocument = doc
@@ -65,7 +65,7 @@ class Run(MetricLogging, RunFiles):
     @staticmethod
     def get(workspace: Workspace, run_id: str) -> Run:
         """The run with this id, whatever its experiment."""
-        doc = workspace._transport.store.get_run(run_id)
+        doc = workspace._transport.store.get_run(validate_run_id(run_id))
         return Run._from_document(Experiment(workspace, doc.experiment_name), doc)
 
     @classmethod

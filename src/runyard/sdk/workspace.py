@@ -145,6 +145,11 @@ class Workspace:
 
     def to_dict(self) -> dict[str, Any]:
         """The config.json content that finds this workspace again."""
+        if self.server_url is not None:
+            config: dict[str, Any] = {"workspace_name": self.name, "server": self.server_url}
+            if self.token:
+                config["token"] = self.token
+            return config
         return {
             "workspace_name": self.name,
             "store": self.store_url,
