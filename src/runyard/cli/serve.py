@@ -74,7 +74,14 @@ def server(
             f"--store {store_url}"
         )
     db.close()
-    config = ServerConfig(store_url, artifacts_url, host, port, heartbeat_timeout)
+    config = ServerConfig(
+        store_url,
+        artifacts_url,
+        host,
+        port,
+        heartbeat_timeout,
+        liveness_interval=float(os.environ.get("RUNYARD_LIVENESS_INTERVAL", "5")),
+    )
     os.environ.update(config.to_env())
     click.echo(f"runyard server on http://{host}:{port} (store {store_url})", err=True)
     uvicorn.run(

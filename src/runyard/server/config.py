@@ -41,6 +41,7 @@ class ServerConfig:
             host=os.environ.get("RUNYARD_SERVER_HOST", "127.0.0.1"),
             port=int(os.environ.get("RUNYARD_SERVER_PORT", "8765")),
             heartbeat_timeout=float(os.environ.get("RUNYARD_HEARTBEAT_TIMEOUT", "60")),
+            liveness_interval=float(os.environ.get("RUNYARD_LIVENESS_INTERVAL", "5")),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -51,4 +52,5 @@ class ServerConfig:
             "RUNYARD_SERVER_HOST": self.host,
             "RUNYARD_SERVER_PORT": str(self.port),
             "RUNYARD_HEARTBEAT_TIMEOUT": str(self.heartbeat_timeout),
+            "RUNYARD_LIVENESS_INTERVAL": str(self.liveness_interval),
         }
