@@ -155,3 +155,28 @@ def test_get_context_inside_a_submitted_script_finds_its_run(
 
 def test_status_enum_values_are_the_azure_names() -> None:
     assert [s.value for s in Status][:3] == ["NotStarted", "Queued", "Preparing"]
+
+
+def test_wait_for_completion_shows_the_log_lines(
+    experiment: Experiment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = experiment.start_logging()
+    store = experiment.workspace._transport.store
+    store.append_log_lines(run.id, "stdout", ["epoch 1", "epoch 2"])
+    store.append_log_lines(run.id, "stderr", ["warning: slow"])
+    run.complete()
+    details = run.wait_for_completion(show_output=True, timeout_seconds=10)
+    out = capsys.readouterr().out
+    assert "epoch 1\nepoch 2\n" in out and "warning: slow" in out
+    assert f"Run {run.id} ended: Completed" in out
+    assert details["status"] == "Completed"
+
+
+def test_wait_for_completion_raises_for_a_failed_run(experiment: Experiment) -> None:
+    from runyard import RunyardError
+
+    run = experiment.start_logging()
+    run.fail(error_details="diverged")
+    with pytest.raises(RunyardError, match="diverged"):
+        run.wait_for_completion(timeout_seconds=5)
+    assert run.wait_for_completion(raise_on_error=False)["status"] == "Failed"

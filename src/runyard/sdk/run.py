@@ -255,22 +255,41 @@ class Run(MetricLogging, RunFiles):
         raise_on_error: bool = True,
         timeout_seconds: float | None = None,
     ) -> dict[str, Any]:
-        """Block until the run ends; returns its details (raises on Failed if asked)."""
+        """Block until the run ends and return its details; with `show_output`, print its
+        log lines as they arrive. Raises if it Failed and `raise_on_error`."""
         deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+        printed: dict[str, int] = {}
         delay = 0.05
-        while not self._refresh().status.is_terminal:
+        while True:
+            ended = self._refresh().status.is_terminal
+            if show_output:
+                self._print_new_lines(printed)
+            if ended:
+                break
             if deadline is not None and time.monotonic() > deadline:
                 raise RunyardError(
                     f"run {self._id} is still {self._doc.status.value} after {timeout_seconds} s"
                 )
             time.sleep(delay)
-            delay = min(delay * 1.5, 1.0)
+            delay = min(delay * 1.5, 0.5)
+        if show_output:
+            print(f"\nRun {self._id} ended: {self._doc.status.value}", flush=True)
         if raise_on_error and self._doc.status is Status.FAILED:
             error = self._doc.error
             raise RunyardError(
                 f"run {self._id} failed: {error.message if error else 'no error recorded'}"
             )
         return self.get_details()
+
+    def _print_new_lines(self, printed: dict[str, int]) -> None:
+        """Print log lines not shown yet, stream by stream (stdout, stderr, …)."""
+        store = self._transport.store
+        for stream in store.list_log_streams(self._id):
+            lines = store.read_log_lines(self._id, stream, printed.get(stream, -1))
+            for line in lines:
+                print(line.line, flush=True)
+            if lines:
+                printed[stream] = lines[-1].seq
 
     def __enter__(self) -> Run:
         return self
