@@ -13,7 +13,15 @@ from runyard.core.errors import (
     ValidationError,
 )
 from runyard.core.status import Status
-from runyard.sdk import Experiment, OfflineRun, Run, Workspace
+from runyard.sdk import (
+    Environment,
+    Experiment,
+    OfflineRun,
+    Run,
+    RunConfiguration,
+    ScriptRunConfig,
+    Workspace,
+)
 
 __version__ = "0.1.0"
 #: Azure's `azureml.core.VERSION`, for scripts that print it.
@@ -21,6 +29,7 @@ VERSION = __version__
 
 __all__ = [
     "VERSION",
+    "Environment",
     "Experiment",
     "ImmutablePropertyError",
     "InvalidStatusTransitionError",
@@ -28,7 +37,9 @@ __all__ = [
     "NotFoundError",
     "OfflineRun",
     "Run",
+    "RunConfiguration",
     "RunyardError",
+    "ScriptRunConfig",
     "Status",
     "ValidationError",
     "Workspace",

@@ -9,6 +9,7 @@ give the same guarantee by themselves (an object appears only once its upload co
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import os
 import posixpath
@@ -33,6 +34,17 @@ _PARTIAL = re.compile(re.escape(_PARTIAL_PREFIX) + r"[0-9a-f]{32}")
 StrPath = str | os.PathLike[str]
 
 
+SNAPSHOT_PREFIX = "_snapshots"
+_SNAPSHOT_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def snapshot_name(snapshot_id: str) -> str:
+    """The file name of a snapshot, after checking the id is one runyard makes."""
+    if not isinstance(snapshot_id, str) or not _SNAPSHOT_ID.fullmatch(snapshot_id):
+        raise ValidationError(f"invalid snapshot id {snapshot_id!r}: 32 lowercase hex digits")
+    return f"{snapshot_id}.zip"
+
+
 class ArtifactStore:
     """Stores, lists and serves the files of every run under one root URL."""
 
@@ -42,7 +54,10 @@ class ArtifactStore:
         storage_options: dict[str, Any] | None = None,
         *,
         limits: Limits | None = None,
+        snapshot_scope: str = "default",
     ) -> None:
+        #: Snapshots are kept per workspace, so one cannot probe another's sources.
+        self.snapshot_prefix = validate_run_prefix(f"{SNAPSHOT_PREFIX}/{snapshot_scope}")
         # Listing caches go stale as soon as another process (a second server, the script)
         # writes; correctness beats the saved round trips, so they are off unless asked for.
         options: dict[str, Any] = {"use_listings_cache": False, **(storage_options or {})}
@@ -184,6 +199,26 @@ class ArtifactStore:
         paths = [_join(base, name) for name in self.list_files(prefix)]
         if paths:
             self._fs.rm(paths)
+
+    # Snapshots of submitted runs' source folders, shared by runs of the same content.
+    def put_snapshot(self, snapshot_id: str, zip_path: StrPath) -> None:
+        """Store a snapshot zip under its content id (once: same id, same content)."""
+        if not self.has_snapshot(snapshot_id):
+            self.put_file(self.snapshot_prefix, snapshot_name(snapshot_id), zip_path)
+
+    def has_snapshot(self, snapshot_id: str) -> bool:
+        """Whether a snapshot with this id is stored."""
+        return self.exists(self.snapshot_prefix, snapshot_name(snapshot_id))
+
+    def get_snapshot(self, snapshot_id: str, local_path: StrPath) -> None:
+        """Copy a snapshot zip to a local path."""
+        self.get_file(self.snapshot_prefix, snapshot_name(snapshot_id), local_path)
+
+    def for_snapshot_scope(self, scope: str) -> ArtifactStore:
+        """The same store, keeping snapshots under another workspace's scope."""
+        clone = copy.copy(self)
+        clone.snapshot_prefix = validate_run_prefix(f"{SNAPSHOT_PREFIX}/{scope}")
+        return clone
 
     def _run_root(self, prefix: str) -> str:
         return _join(self._root, validate_run_prefix(prefix))

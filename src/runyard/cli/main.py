@@ -198,7 +198,9 @@ def run_cancel(run_id: str, config: Path | None, output: str, query: str | None)
 
 
 from runyard.cli.serve import server, sync, token  # noqa: E402
+from runyard.cli.submit import submit_script  # noqa: E402
 
+run.add_command(submit_script)
 cli.add_command(server)
 cli.add_command(token)
 cli.add_command(sync)

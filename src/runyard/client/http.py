@@ -339,6 +339,23 @@ class HttpFileStore(FileStore):
         answer = self._api.json("GET", f"/runs/{_run_of(prefix)}/files", params={"under": under})
         return list(answer["files"])
 
+    def put_snapshot(self, snapshot_id: str, zip_path: str | os.PathLike[str]) -> None:
+        """Upload a snapshot unless the server has it already."""
+        if self.has_snapshot(snapshot_id):
+            return
+        with Path(zip_path).open("rb") as handle:
+            self._api.call("PUT", f"/snapshots/{snapshot_id}", content=handle)
+
+    def has_snapshot(self, snapshot_id: str) -> bool:
+        """Whether the server has the snapshot."""
+        return bool(self._api.json("GET", f"/snapshots/{snapshot_id}/exists")["exists"])
+
+    def get_snapshot(self, snapshot_id: str, local_path: str | os.PathLike[str]) -> None:
+        """Download a snapshot zip."""
+        target = Path(local_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(self._api.call("GET", f"/snapshots/{snapshot_id}").content)
+
 
 class HttpTransport(Transport):
     """A workspace on a runyard server."""

@@ -21,7 +21,7 @@ class InProcessTransport(Transport):
         workspace: str = DEFAULT_WORKSPACE,
     ) -> None:
         self._store = SqlTrackingStore(store_url, limits, workspace)
-        self._files = ArtifactStore(artifacts_url)
+        self._files = ArtifactStore(artifacts_url, snapshot_scope=workspace)
 
     @property
     def store(self) -> TrackingStore:

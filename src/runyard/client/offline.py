@@ -281,6 +281,18 @@ class OfflineFileStore(FileStore):
         """Nothing is listed offline (logs are listed by get_details)."""
         return []
 
+    def put_snapshot(self, snapshot_id: str, zip_path: str | os.PathLike[str]) -> None:
+        """Submitting needs the server."""
+        _needs_server("submitting a script")
+
+    def has_snapshot(self, snapshot_id: str) -> bool:
+        """Needs the server."""
+        _needs_server("looking for a snapshot")
+
+    def get_snapshot(self, snapshot_id: str, local_path: str | os.PathLike[str]) -> None:
+        """Needs the server."""
+        _needs_server("downloading a snapshot")
+
 
 class OfflineTransport(Transport):
     """The transport of a process in offline mode."""

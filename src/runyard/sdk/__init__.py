@@ -3,6 +3,23 @@
 from runyard.sdk.experiment import Experiment
 from runyard.sdk.offline import OfflineRun
 from runyard.sdk.run import Run
+from runyard.sdk.script_run import (
+    DockerSection,
+    Environment,
+    PythonSection,
+    RunConfiguration,
+    ScriptRunConfig,
+)
 from runyard.sdk.workspace import Workspace
 
-__all__ = ["Experiment", "OfflineRun", "Run", "Workspace"]
+__all__ = [
+    "DockerSection",
+    "Environment",
+    "Experiment",
+    "OfflineRun",
+    "PythonSection",
+    "Run",
+    "RunConfiguration",
+    "ScriptRunConfig",
+    "Workspace",
+]

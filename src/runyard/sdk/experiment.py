@@ -17,6 +17,7 @@ from runyard.sdk.workspace import Workspace
 
 if TYPE_CHECKING:
     from runyard.sdk.run import Run
+    from runyard.sdk.script_run import ScriptRunConfig
 
 
 def filter_dict(what: str, value: object) -> dict[str, str | None]:
@@ -110,6 +111,22 @@ class Experiment:
         )[0]
         run = Run._from_document(self, doc)
         run._pipeline.watch(run.id)
+        return run
+
+    def submit(
+        self,
+        config: ScriptRunConfig,
+        tags: dict[str, Any] | None = None,
+        show_output: bool = False,
+        **_kwargs: Any,
+    ) -> Run:
+        """Submit a script as a run; returns it at once (status Queued) unless `show_output`,
+        which prints its output live and returns when it ends."""
+        from runyard.compute.submit import submit_script
+
+        run = submit_script(self, config, tags)
+        if show_output:
+            run.wait_for_completion(show_output=True, raise_on_error=False)
         return run
 
     def get_runs(

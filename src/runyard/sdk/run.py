@@ -6,9 +6,11 @@ import builtins
 import getpass
 import logging
 import os
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,7 @@ from runyard.sdk.workspace import Workspace
 
 if TYPE_CHECKING:
     from runyard.sdk.offline import OfflineRun
+    from runyard.sdk.script_run import ScriptRunConfig
 
 log = logging.getLogger("runyard")
 
@@ -395,6 +398,35 @@ class Run(MetricLogging, RunFiles):
             new.append(self._new_child(None, None, tags))
         docs = self._transport.store.create_runs(new)
         return [Run._from_document(self._experiment, d) for d in docs]
+
+    def submit_child(
+        self, config: ScriptRunConfig, tags: dict[str, Any] | None = None, **_kwargs: Any
+    ) -> Run:
+        """Submit a script as a child of this run (e.g. one trial of a sweep)."""
+        from runyard.compute.submit import submit_script
+
+        return submit_script(self._experiment, config, tags, parent_run_id=self._id)
+
+    def restore_snapshot(
+        self, snapshot_id: str | None = None, path: str | os.PathLike[str] | None = None
+    ) -> str:
+        """The source folder a submitted run ran: a `.zip` path gets the zip, any other
+        path (default `./snapshot_<id>`) the unpacked files. Returns the path."""
+        from runyard.compute.snapshot import extract_snapshot
+
+        snapshot_id = snapshot_id or self._refresh().run_definition.get("snapshotId")
+        if not snapshot_id:
+            raise ValidationError(f"run {self._id} has no snapshot (it was not submitted)")
+        target = Path(path or f"snapshot_{snapshot_id}")
+        files = self._transport.files
+        if target.suffix == ".zip":
+            files.get_snapshot(snapshot_id, target)
+            return str(target)
+        with tempfile.TemporaryDirectory() as temp:
+            archive = Path(temp) / "snapshot.zip"
+            files.get_snapshot(snapshot_id, archive)
+            extract_snapshot(archive, target, self._limits)
+        return str(target)
 
     def get_children(
         self,

@@ -73,6 +73,7 @@ class Workspace:
         server_url: str | None = None,
         token: str | None = None,
         limits: Limits | None = None,
+        compute_targets: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         if server_url is None:
             if store_url is None:
@@ -89,6 +90,8 @@ class Workspace:
         self.server_url = server_url
         self.token = token
         self.limits = limits or Limits.from_env()
+        #: Named compute targets, e.g. {"cluster": {"type": "ray", "address": "http://…"}}.
+        self.compute_targets: dict[str, dict[str, Any]] = dict(compute_targets or {})
 
     # Finding a workspace
     @classmethod
@@ -114,6 +117,9 @@ class Workspace:
         if not isinstance(config, dict):
             raise ValidationError("a workspace config must be a JSON object")
         name = str(config.get("workspace_name", DEFAULT_WORKSPACE))
+        targets = config.get("compute_targets", {})
+        if not isinstance(targets, dict) or not all(isinstance(t, dict) for t in targets.values()):
+            raise ValidationError('"compute_targets" must map names to {"type", "address"} objects')
         server = config.get("server")
         if server is not None:
             token = config.get("token")
@@ -121,7 +127,7 @@ class Workspace:
                 raise ValidationError('"server" must be an http:// or https:// URL')
             if token is not None and not isinstance(token, str):
                 raise ValidationError('"token" must be a string')
-            return cls(name, server_url=server, token=token)
+            return cls(name, server_url=server, token=token, compute_targets=targets)
         store = config.get("store")
         artifacts = config.get("artifacts")
         if not isinstance(store, str) or not isinstance(artifacts, str):
@@ -133,6 +139,7 @@ class Workspace:
             name,
             store_url=_resolve_store(store, base),
             artifacts_url=_resolve_artifacts(artifacts, base),
+            compute_targets=targets,
         )
 
     @classmethod
@@ -149,12 +156,15 @@ class Workspace:
             config: dict[str, Any] = {"workspace_name": self.name, "server": self.server_url}
             if self.token:
                 config["token"] = self.token
-            return config
-        return {
-            "workspace_name": self.name,
-            "store": self.store_url,
-            "artifacts": self.artifacts_url,
-        }
+        else:
+            config = {
+                "workspace_name": self.name,
+                "store": self.store_url,
+                "artifacts": self.artifacts_url,
+            }
+        if self.compute_targets:
+            config["compute_targets"] = self.compute_targets
+        return config
 
     def write_config(
         self, path: str | os.PathLike[str] | None = None, file_name: str | None = None

@@ -43,6 +43,7 @@ class AccessControl:
         self.tokens = TokenStore(db)
         self.limits = Limits.from_env()
         self._stores: dict[str, SqlTrackingStore] = {}
+        self._files: dict[str, ArtifactStore] = {}
         self._grants: dict[str, tuple[float, Grant | None]] = {}
         self._required: tuple[float, bool] = (0.0, False)
         self._lock = threading.Lock()
@@ -96,7 +97,10 @@ class AccessControl:
                     f"this token's role is {grant.role.value}; this needs {needed.value}"
                 )
             role = grant.role
-        return Access(workspace, role, self.store(workspace), self.files)
+        files = self._files.get(workspace)
+        if files is None:
+            files = self._files[workspace] = self.files.for_snapshot_scope(workspace)
+        return Access(workspace, role, self.store(workspace), files)
 
 
 def require(needed: Role) -> Callable[..., Coroutine[Any, Any, Access]]:

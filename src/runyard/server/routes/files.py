@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from runyard.artifacts.store import snapshot_name
 from runyard.core.errors import NotFoundError
 from runyard.server.access import Access, require
 from runyard.server.bodies import MAX_FILE_BODY, spool_body
@@ -62,3 +63,38 @@ async def download_file(access: Reader, run_id: str, name: str) -> Response:
                 yield chunk
 
     return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+
+@router.put("/snapshots/{snapshot_id}", status_code=204)
+async def upload_snapshot(access: Contributor, snapshot_id: str, request: Request) -> Response:
+    """Store a snapshot zip of a submitted run's source folder under its content id."""
+    snapshot_name(snapshot_id)
+    path = await spool_body(request, MAX_FILE_BODY)
+    try:
+        await run_in_threadpool(access.files.put_snapshot, snapshot_id, path)
+    finally:
+        os.unlink(path)
+    return Response(status_code=204)
+
+
+@router.get("/snapshots/{snapshot_id}/exists")
+async def snapshot_exists(access: Reader, snapshot_id: str) -> Response:
+    """Whether a snapshot is stored (a submitter uploads each content once)."""
+    found = await run_in_threadpool(access.files.has_snapshot, snapshot_id)
+    return SafeJSONResponse({"exists": found})
+
+
+@router.get("/snapshots/{snapshot_id}")
+async def download_snapshot(access: Reader, snapshot_id: str) -> Response:
+    """A snapshot zip."""
+    name = snapshot_name(snapshot_id)
+    if not await run_in_threadpool(access.files.has_snapshot, snapshot_id):
+        raise NotFoundError(f"no snapshot {snapshot_id!r}")
+    handle = await run_in_threadpool(access.files.open_read, access.files.snapshot_prefix, name)
+
+    def chunks() -> Iterator[bytes]:
+        with handle:
+            while chunk := handle.read(1024 * 1024):
+                yield chunk
+
+    return StreamingResponse(chunks(), media_type="application/zip")

@@ -1,0 +1,227 @@
+"""The runner: one detached process per submitted run, from Queued to the final status.
+
+It prepares a working folder from the snapshot, starts the script on its target with the
+environment that makes `Run.get_context()` find the run, streams the script's output
+into the run's logs, watches for a cancel request and the time limit, uploads the logs
+(and `./outputs` for local runs) and sets the final status. `python -m
+runyard.compute.runner RUN_ID`, with the workspace in RUNYARD_WORKSPACE_CONFIG.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Protocol
+
+from runyard.compute.local import LocalProcess
+from runyard.compute.snapshot import extract_snapshot
+from runyard.core.entities import RunError
+from runyard.core.errors import RunyardError
+from runyard.core.status import Status
+from runyard.sdk.run import ENV_RUN_ID, Run
+from runyard.sdk.workspace import ENV_WORKSPACE, Workspace
+
+log = logging.getLogger("runyard.runner")
+
+#: Seconds between SIGTERM and SIGKILL when a run is canceled.
+CANCEL_GRACE = 3.0
+_STATUS_EVERY = 0.5
+_LOGS_EVERY = 0.2
+_STDERR_TAIL = 30
+
+
+class Execution(Protocol):
+    """A started script on some target."""
+
+    def lines(self) -> object: ...
+
+    def poll(self) -> int | None: ...
+
+    def stop(self, grace: float) -> None: ...
+
+
+class Runner:
+    """Takes one run through its life cycle."""
+
+    def __init__(self, run: Run, workspace: Workspace) -> None:
+        self.run = run
+        self.workspace = workspace
+        self.store = run._transport.store
+        self.definition = run.get_details()["runDefinition"]
+        self.captured: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        self._pending: dict[str, list[str]] = {}
+
+    def _status(self, status: Status, error: RunError | None = None) -> None:
+        self.store.set_status(self.run.id, status, error)
+
+    def _environment(self, workdir: Path) -> dict[str, str]:
+        import os
+
+        env = dict(os.environ)
+        env.pop("RUNYARD_MODE", None)
+        env.update(self.definition.get("environment", {}).get("environment_variables", {}))
+        env.update(self.definition.get("environmentVariables", {}))
+        env[ENV_RUN_ID] = self.run.id
+        env[ENV_WORKSPACE] = json.dumps(self.workspace.to_dict())
+        env["PYTHONUNBUFFERED"] = "1"  # output reaches the logs as it is printed
+        return env
+
+    def _start(self, workdir: Path) -> Execution:
+        script = self.definition["script"]
+        arguments = list(self.definition.get("arguments", []))
+        environment = self.definition.get("environment", {})
+        if self.definition.get("targetType") == "ray":
+            from runyard.compute.ray import RayJob
+
+            python = environment.get("python", {}).get("interpreter_path") or "python"
+            env = self._environment(workdir)
+            ray_env = {k: env[k] for k in (ENV_RUN_ID, ENV_WORKSPACE, "PYTHONUNBUFFERED")}
+            ray_env.update(environment.get("environment_variables", {}))
+            ray_env.update(self.definition.get("environmentVariables", {}))
+            if "RUNYARD_SPOOL_DIR" in env:
+                ray_env["RUNYARD_SPOOL_DIR"] = env["RUNYARD_SPOOL_DIR"]
+            return RayJob(
+                self.definition["targetAddress"],
+                f"runyard-{self.run.id}",
+                [python, "-m", "runyard.compute.entry", script, *arguments],
+                str(workdir),
+                ray_env,
+                list(environment.get("pip_packages", [])),
+            )
+        python = environment.get("python", {}).get("interpreter_path") or sys.executable
+        return LocalProcess([python, script, *arguments], str(workdir), self._environment(workdir))
+
+    def _take_lines(self, execution: Execution) -> None:
+        for stream, line in execution.lines():  # type: ignore[attr-defined]
+            self.captured.setdefault(stream, []).append(line)
+            self._pending.setdefault(stream, []).append(line)
+
+    def _ship_lines(self) -> None:
+        for stream, lines in list(self._pending.items()):
+            if lines:
+                self.store.append_log_lines(self.run.id, stream, lines)
+        self._pending.clear()
+
+    def execute(self) -> Status:
+        """Run the script to its end; returns the final status."""
+        if self.run.get_status() == Status.CANCEL_REQUESTED.value:
+            self._status(Status.CANCELED)
+            return Status.CANCELED
+        self._status(Status.PREPARING)
+        workdir = Path(tempfile.mkdtemp(prefix=f"runyard-{self.run.id}-"))
+        try:
+            zip_path = workdir.parent / f"{workdir.name}.zip"
+            self.run._transport.files.get_snapshot(self.definition["snapshotId"], zip_path)
+            extract_snapshot(zip_path, workdir, self.run._limits)
+            zip_path.unlink()
+            self._status(Status.STARTING)
+            execution = self._start(workdir)
+            self._status(Status.RUNNING)
+            return self._follow(execution, workdir)
+        except RunyardError as exc:
+            self._status(Status.FAILED, RunError(code="RunnerError", message=str(exc)))
+            return Status.FAILED
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _follow(self, execution: Execution, workdir: Path) -> Status:
+        limit = float(self.definition.get("maxRunDurationSeconds", 2_592_000))
+        started = time.monotonic()
+        checked = shipped = 0.0
+        stop_reason: str | None = None
+        while (code := execution.poll()) is None:
+            self._take_lines(execution)
+            now = time.monotonic()
+            if now - shipped >= _LOGS_EVERY:
+                self._ship_lines()
+                shipped = now
+            if now - checked >= _STATUS_EVERY:
+                checked = now
+                if self.run.get_status() == Status.CANCEL_REQUESTED.value:
+                    stop_reason = "canceled"
+                elif now - started > limit:
+                    stop_reason = f"ran longer than max_run_duration_seconds={limit:g}"
+                if stop_reason is not None:
+                    execution.stop(CANCEL_GRACE)
+                    code = execution.poll()
+                    break
+            time.sleep(0.05)
+        self._take_lines(execution)
+        self._ship_lines()
+        self._upload_logs()
+        if self.definition.get("targetType") != "ray":
+            self._upload_outputs(workdir)
+        return self._finish(code, stop_reason, execution)
+
+    def _upload_logs(self) -> None:
+        for stream, lines in self.captured.items():
+            if lines:
+                self.run.upload_file(f"logs/{stream}.txt", _text_stream("\n".join(lines) + "\n"))
+
+    def _upload_outputs(self, workdir: Path) -> None:
+        outputs = workdir / "outputs"
+        if outputs.is_dir() and any(p.is_file() for p in outputs.rglob("*")):
+            self.run.upload_folder("outputs", str(outputs))
+
+    def _finish(self, code: int | None, stop_reason: str | None, execution: Execution) -> Status:
+        current = Status(self.run.get_status())
+        if current.is_terminal:  # the script ended its run itself
+            return current
+        if stop_reason == "canceled":
+            self._status(Status.CANCELED)
+            return Status.CANCELED
+        if stop_reason is not None:
+            self._status(
+                Status.CANCELED, RunError(code="MaxRunDurationExceeded", message=stop_reason)
+            )
+            return Status.CANCELED
+        if code == 0:
+            self._status(Status.FINALIZING)
+            self._status(Status.COMPLETED)
+            return Status.COMPLETED
+        tail = self.captured.get("stderr") or self.captured.get("stdout") or []
+        message = "\n".join(tail[-_STDERR_TAIL:])
+        if hasattr(execution, "error_text"):
+            message = message or execution.error_text()
+        self._status(
+            Status.FAILED,
+            RunError(
+                code="ScriptExecution.ExitCode", message=f"exit code {code}\n{message}".strip()
+            ),
+        )
+        return Status.FAILED
+
+
+def _text_stream(text: str) -> io.BytesIO:
+    return io.BytesIO(text.encode())
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of the runner process."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s runner %(levelname)s %(message)s")
+    if len(argv) != 2:
+        print("usage: python -m runyard.compute.runner RUN_ID", file=sys.stderr)
+        return 2
+    workspace = Workspace.from_env()
+    if workspace is None:
+        print(f"{ENV_WORKSPACE} is not set", file=sys.stderr)
+        return 2
+    run = Run.get(workspace, argv[1])
+    run._pipeline.watch(run.id)
+    try:
+        status = Runner(run, workspace).execute()
+    finally:
+        run._pipeline.unwatch(run.id)
+        run._pipeline.flush(60)
+    log.info("run %s ended %s", run.id, status.value)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
