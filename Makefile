@@ -15,10 +15,12 @@ $(STAMP): pyproject.toml
 ## setup: create .venv with runyard (the `runyard` command) and the test tools
 setup: $(STAMP)
 
-## run: log an example run with every metric kind into ./.runyard and print a summary
+## run: log example runs into ./.runyard, print a summary, then serve the API on 127.0.0.1:8765
 run: $(STAMP)
 	$(BIN)/python examples/log_every_kind.py
-	$(BIN)/runyard run list -e explore-runs -o table --last 5
+	$(BIN)/runyard run submit-script -e explore-runs -d examples hello_script.py --query "{run: runId, status: status}"
+	$(BIN)/runyard run list -e explore-runs -o table --last 5 --query "[].{run: runId, status: status, target: target, tags: tags}"
+	$(BIN)/runyard server --host 127.0.0.1 --port 8765
 
 ## test: the whole test suite (SQLite and PostgreSQL at 127.0.0.1:5432, database test)
 test: $(STAMP)

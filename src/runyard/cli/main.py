@@ -87,26 +87,38 @@ def folder() -> None:
 @click.option("-w", "--workspace-name", default="default", show_default=True)
 @click.option("--store", default=None, help="Database URL (default: SQLite in ./.runyard).")
 @click.option("--artifacts", default=None, help="Folder or fsspec URL for run files.")
+@click.option("--server", default=None, help="A runyard server URL instead of a store.")
+@click.option("--token", default=None, help="API token for the server's workspace.")
 @click.option("--path", default=".", type=click.Path(path_type=Path), show_default=True)
 @output_options
 def folder_attach(
     workspace_name: str,
     store: str | None,
     artifacts: str | None,
+    server: str | None,
+    token: str | None,
     path: Path,
     output: str,
     query: str | None,
 ) -> None:
     """Write .runyard/config.json so scripts and commands in this folder find the workspace."""
-    if store is None:
-        base = (path / ".runyard").resolve()
-        store = f"sqlite:///{base / 'runyard.db'}"
-        artifacts = artifacts or str(base / "artifacts")
-    if artifacts is None:
-        raise ValidationError("--artifacts is required with --store")
-    ws = Workspace(workspace_name, store_url=store, artifacts_url=artifacts)
+    if server is not None:
+        if store is not None:
+            raise ValidationError("give --server or --store, not both")
+        ws = Workspace(workspace_name, server_url=server, token=token)
+    else:
+        if store is None:
+            base = (path / ".runyard").resolve()
+            store = f"sqlite:///{base / 'runyard.db'}"
+            artifacts = artifacts or str(base / "artifacts")
+        if artifacts is None:
+            raise ValidationError("--artifacts is required with --store")
+        ws = Workspace(workspace_name, store_url=store, artifacts_url=artifacts)
     target = ws.write_config(path)
-    emit({"configPath": str(target), **ws.to_dict()}, output, query)
+    shown = {**ws.to_dict(), "configPath": str(target)}
+    if "token" in shown:
+        shown["token"] = "***"
+    emit(shown, output, query)
 
 
 @cli.group(cls=_Group)

@@ -58,7 +58,7 @@ def server(
     workers: int,
     heartbeat_timeout: float,
 ) -> None:
-    """Serve the API (and the studio) for a store; loopback only unless tokens exist."""
+    """Serve the HTTP API for a store; on loopback only unless API tokens exist."""
     import uvicorn
 
     from runyard.server.config import ServerConfig, is_loopback
