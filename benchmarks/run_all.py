@@ -23,7 +23,13 @@ except ImportError:  # imported as benchmarks.run_all
     from benchmarks._common import console, mlflow_version, print_table
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("bench_log_call", "bench_ingest", "bench_get_metrics", "bench_search")
+SCRIPTS = (
+    "bench_log_call",
+    "bench_ingest",
+    "bench_get_metrics",
+    "bench_search",
+    "bench_server",
+)
 
 
 def run_script(name: str, quick: bool) -> tuple[list[dict[str, Any]], float, int]:
