@@ -170,7 +170,10 @@ class HttpTrackingStore(TrackingStore):
         self, run_id: str, batches: Sequence[PointBatch], idempotency_key: str | None = None
     ) -> bool:
         """Send points as one binary frame; False if the server had that key already."""
-        frame = encode_batches(list(batches), idempotency_key)
+        return self.send_frame(run_id, encode_batches(list(batches), idempotency_key))
+
+    def send_frame(self, run_id: str, frame: bytes) -> bool:
+        """Send an already encoded frame (its key inside); False if the server had it."""
         answer = self._api.json(
             "POST", f"/runs/{run_id}/points", content=frame, headers={"content-type": MEDIA_TYPE}
         )

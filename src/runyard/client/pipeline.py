@@ -21,7 +21,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from runyard.client.base import FileStore
 from runyard.client.spool import Spool, Spooled, SpooledBatch, SpooledOp, upload_orphans
@@ -48,6 +48,15 @@ BatchItem = tuple[str, PointBatch]
 OpItem = tuple[str, str, dict[str, Any]]
 
 _SCALAR = MetricKind.SCALAR
+
+
+@runtime_checkable
+class FrameSender(Protocol):
+    """A store that takes points as an encoded frame (the HTTP one): no second encoding."""
+
+    def send_frame(self, run_id: str, frame: bytes) -> bool: ...
+
+
 _ORPHAN_RETRY = 30.0
 
 
@@ -56,6 +65,8 @@ class _Points:
     run_id: str
     batches: list[PointBatch]
     key: str | None = None
+    #: The batches encoded once for the spool, sent as they are when the store can.
+    frame: bytes | None = None
 
 
 @dataclass(slots=True)
@@ -381,7 +392,7 @@ class LoggingPipeline:
                 if self.spool is not None:
                     entry.key = uuid.uuid4().hex
                     if entry.batches:
-                        self.spool.append(entry.key, entry.run_id, entry.batches)
+                        entry.frame = self.spool.append(entry.key, entry.run_id, entry.batches)
             elif self.spool is not None:
                 self.spool.append_op(entry.key, entry.op, entry.args)
         work = [*self._retry, *fresh]
@@ -391,7 +402,9 @@ class LoggingPipeline:
         for index, entry in enumerate(work):
             try:
                 if isinstance(entry, _Points):
-                    if entry.batches:
+                    if entry.frame is not None and isinstance(self.store, FrameSender):
+                        self.store.send_frame(entry.run_id, entry.frame)
+                    elif entry.batches:
                         self.store.log_points(entry.run_id, entry.batches, entry.key)
                 else:
                     self._apply(entry)

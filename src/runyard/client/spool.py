@@ -85,12 +85,13 @@ class Spool:
         self._file.write(_RECORD.pack(kind, len(payload)) + payload)
         self._file.flush()
 
-    def append(self, key: str, run_id: str, batches: list[PointBatch]) -> None:
-        """Record a batch before it is sent."""
+    def append(self, key: str, run_id: str, batches: list[PointBatch]) -> bytes:
+        """Record a batch before it is sent; returns its encoded frame (to send as is)."""
         encoded_run = run_id.encode()
         frame = encode_batches(batches, key)
         self._write(_BATCH, struct.pack("<H", len(encoded_run)) + encoded_run + frame)
         self._outstanding.add(key)
+        return frame
 
     def append_op(self, key: str, op: str, args: dict[str, Any]) -> None:
         """Record a store call to replay, in order with the batches around it."""
