@@ -5,11 +5,14 @@ Experiment, Run`) runs here after changing its imports to `from runyard import .
 """
 
 from runyard.core.errors import (
+    AuthenticationError,
     ImmutablePropertyError,
     InvalidStatusTransitionError,
     LimitExceededError,
     NotFoundError,
+    PermissionDeniedError,
     RunyardError,
+    TransportError,
     ValidationError,
 )
 from runyard.core.status import Status
@@ -29,6 +32,7 @@ VERSION = __version__
 
 __all__ = [
     "VERSION",
+    "AuthenticationError",
     "Environment",
     "Experiment",
     "ImmutablePropertyError",
@@ -36,11 +40,13 @@ __all__ = [
     "LimitExceededError",
     "NotFoundError",
     "OfflineRun",
+    "PermissionDeniedError",
     "Run",
     "RunConfiguration",
     "RunyardError",
     "ScriptRunConfig",
     "Status",
+    "TransportError",
     "ValidationError",
     "Workspace",
 ]

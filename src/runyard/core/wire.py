@@ -9,6 +9,7 @@ not all floats carry their values in the header as JSON instead.
 from __future__ import annotations
 
 import json
+import math
 import struct
 import sys
 from array import array
@@ -112,9 +113,8 @@ def decode_batches(
     return key, batches
 
 
-def _decode_one(
-    entry: Any, view: memoryview, offset: int, limits: Limits
-) -> tuple[PointBatch, int]:
+def _batch_header(entry: Any, limits: Limits) -> tuple[str, MetricKind, str, str]:
+    """(name, kind, column, description) of a batch, each checked."""
     if not isinstance(entry, dict):
         raise ValidationError("each batch must be an object")
     name = validate_metric_name(entry.get("name"), limits)
@@ -132,6 +132,15 @@ def _decode_one(
             f"metric {name!r}: description must be a string of at most "
             f"{limits.max_description_length} characters"
         )
+    if "\x00" in description:
+        raise ValidationError(f"metric {name!r}: description cannot contain NUL (\\x00)")
+    return name, kind, column, description
+
+
+def _decode_one(
+    entry: Any, view: memoryview, offset: int, limits: Limits
+) -> tuple[PointBatch, int]:
+    name, kind, column, description = _batch_header(entry, limits)
     n = entry.get("n")
     if not isinstance(n, int) or n < 0:
         raise ValidationError(f"metric {name!r}: 'n' must be a non-negative integer")
@@ -152,6 +161,8 @@ def _decode_one(
     else:
         raise ValidationError(f"metric {name!r}: 'values' must be 'f64' or a list of {n} values")
     times, offset = _column(view, offset, "d", n)
+    if not all(map(math.isfinite, times)):
+        raise ValidationError(f"metric {name!r}: times must be finite numbers")
     return PointBatch(name, kind, column, description, steps, values, times), offset
 
 
@@ -197,14 +208,15 @@ def decode_json_batches(
         if not isinstance(times, list) or len(times) != n:
             raise ValidationError(f"'times' must be a list of {n} numbers (seconds since epoch)")
         for t in times:
-            if type(t) not in (int, float) or t != t:
-                raise ValidationError(f"a time must be a number, got {t!r}")
+            if type(t) not in (int, float) or not math.isfinite(t):
+                raise ValidationError(f"a time must be a finite number, got {t!r}")
         total += n
         if total > max_points:
             raise LimitExceededError(f"a request may carry at most {max_points} points")
-        entry = {**entry, "n": n, "steps": "auto", "values": values}
-        batch, _ = _decode_one(entry, memoryview(b""), 0, limits)
-        batch.steps = steps
-        batch.times = [float(t) for t in times]
+        name, kind, column, description = _batch_header(entry, limits)
+        checked = [_checked_value(name, kind, v, limits) for v in values]
+        batch = PointBatch(
+            name, kind, column, description, list(steps), checked, [float(t) for t in times]
+        )
         batches.append(batch)
     return key, batches

@@ -28,7 +28,7 @@ LOCAL_FOLDER = ".runyard"
 #: Set by the runner of a submitted script: the workspace config as JSON text.
 ENV_WORKSPACE = "RUNYARD_WORKSPACE_CONFIG"
 
-_transports: dict[tuple[str, str, str], tuple[Transport, LoggingPipeline]] = {}
+_transports: dict[tuple[str, str, str, str], tuple[Transport, LoggingPipeline]] = {}
 _transports_lock = threading.Lock()
 
 
@@ -178,7 +178,12 @@ class Workspace:
 
     # Plumbing shared by every object of this workspace
     def _connection(self) -> tuple[Transport, LoggingPipeline]:
-        key = (self.name, self.server_url or self.store_url or "", self.artifacts_url or "")
+        key = (
+            self.name,
+            self.server_url or self.store_url or "",
+            self.artifacts_url or "",
+            self.token or "",
+        )
         found = _transports.get(key)
         if found is not None:
             return found

@@ -21,6 +21,7 @@ from runyard.store.sql import SqlTrackingStore
 from runyard.store.tokens import Grant, Role, TokenStore
 
 _GRANT_TTL = 5.0
+_MAX_CACHED_GRANTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,10 @@ class AccessControl:
         if cached is not None and time.monotonic() - cached[0] < _GRANT_TTL:
             return cached[1]
         grant = self.tokens.check(token)
-        self._grants[token] = (time.monotonic(), grant)
+        with self._lock:
+            if len(self._grants) >= _MAX_CACHED_GRANTS:  # garbage tokens must not grow memory
+                self._grants.clear()
+            self._grants[token] = (time.monotonic(), grant)
         return grant
 
     def store(self, workspace: str) -> SqlTrackingStore:

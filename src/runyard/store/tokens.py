@@ -58,10 +58,11 @@ class TokenStore:
                 f"unknown role {role!r}; allowed: {', '.join(r.value for r in Role)}"
             ) from None
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        workspace_id = self.db.workspace_id(workspace)  # its own transaction, before ours
         with self.db.write() as conn:
             conn.execute(
                 api_tokens.insert().values(
-                    workspace_id=self.db.workspace_id(workspace),
+                    workspace_id=workspace_id,
                     name=name or f"{checked.value} token",
                     role=checked.value,
                     token_hash=_hash(token),

@@ -22,11 +22,22 @@ router = APIRouter(tags=["streams"])
 Reader = Annotated[Access, Depends(require(Role.READER))]
 
 
+async def _existing_run(access: Reader, run_id: str) -> str:
+    """Look the run up before the stream starts, so an unknown run is a 404, not an empty
+    200 stream."""
+    await run_in_threadpool(access.store.get_run, run_id)
+    return run_id
+
+
 def _event(kind: str, data: Any) -> ServerSentEvent:
     return ServerSentEvent(event=kind, raw_data=dumps(to_jsonable(data)).decode())
 
 
-@router.get("/runs/{run_id}/events", response_class=EventSourceResponse)
+@router.get(
+    "/runs/{run_id}/events",
+    response_class=EventSourceResponse,
+    dependencies=[Depends(_existing_run)],
+)
 async def run_events(
     access: Reader,
     run_id: str,
@@ -39,7 +50,7 @@ async def run_events(
     and everything it logged was sent."""
     store = access.store
     poll = request.app.state.config.stream_poll_interval
-    doc = await run_in_threadpool(store.get_run, run_id)
+    doc = await run_in_threadpool(store.get_run, run_id)  # found by the dependency already
     status = doc.status
     yield _event("status", {"status": status, "error": doc.error})
     cursors: dict[tuple[str, str], tuple[int, int]] = {}
