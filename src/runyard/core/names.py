@@ -38,3 +38,15 @@ def validate_run_id(run_id: object) -> str:
             "letter or a digit"
         )
     return run_id
+
+
+def validate_workspace_name(name: object) -> str:
+    """Workspace names follow the experiment rule: letters, digits, '_' or '-'."""
+    if isinstance(name, str) and len(name) > 255:
+        raise LimitExceededError(f"workspace name is {len(name)} characters long; the limit is 255")
+    if not isinstance(name, str) or not _EXPERIMENT_NAME.fullmatch(name):
+        raise ValidationError(
+            f"invalid workspace name {name!r}: use 1-255 letters, digits, '_' or '-', "
+            "starting with a letter or a digit"
+        )
+    return name

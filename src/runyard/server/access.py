@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from runyard.artifacts import ArtifactStore
 from runyard.core.errors import AuthenticationError, PermissionDeniedError
 from runyard.core.limits import Limits
-from runyard.core.names import validate_experiment_name
+from runyard.core.names import validate_workspace_name
 from runyard.server.config import ServerConfig, is_loopback
 from runyard.store.database import Database
 from runyard.store.sql import SqlTrackingStore
@@ -81,7 +81,7 @@ class AccessControl:
 
     def authorize(self, workspace: str, header: str | None, needed: Role) -> Access:
         """The access a request gets, or AuthError / ForbiddenError saying why not."""
-        validate_experiment_name(workspace)
+        validate_workspace_name(workspace)
         role = Role.OWNER
         if self.auth_required():
             if not header or not header.lower().startswith("bearer "):

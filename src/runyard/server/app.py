@@ -16,6 +16,7 @@ from runyard.artifacts import ArtifactStore
 from runyard.server.access import AccessControl
 from runyard.server.config import ServerConfig
 from runyard.server.errors import install_error_handlers
+from runyard.server.models import ERROR_RESPONSES
 from runyard.server.routes import events, experiments, files, logs, metrics, runs
 from runyard.store.database import Database
 from runyard.store.liveness import mark_silent_runs, prune_ingest_keys
@@ -60,6 +61,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         version=__version__,
         description="Track, run, monitor and compare machine-learning experiments.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.config = config
     app.state.access = AccessControl(config, db, artifacts)

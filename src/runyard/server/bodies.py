@@ -32,6 +32,11 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
 
 async def spool_body(request: Request, max_bytes: int) -> str:
     """Stream the body into a temporary file (the caller deletes it); returns its path."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLargeError(
+            f"file upload past {max_bytes} bytes (the limit): {declared} bytes declared"
+        )
     handle, path = tempfile.mkstemp(prefix="runyard-upload-")
     size = 0
     try:

@@ -103,3 +103,71 @@ class StoredFile(BaseModel):
     """The name a file was stored under."""
 
     name: str
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: the error's class name and a message saying what is allowed."""
+
+    type: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in (
+        (400, "The request's values are invalid or past a limit"),
+        (401, "An API token is needed and was missing or invalid"),
+        (403, "The token does not reach this workspace or its role is too weak"),
+        (404, "No such experiment, run, file or snapshot in this workspace"),
+        (409, "Contradicts what is stored (a property's value, an illegal status change)"),
+        (413, "The body is past the server's size cap"),
+        (422, "The request is malformed (JSON, types, missing fields)"),
+    )
+}
+
+POINTS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["batches"],
+                    "properties": {
+                        "key": {"type": ["string", "null"], "minLength": 1, "maxLength": 64},
+                        "batches": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["name", "kind", "values", "times"],
+                                "properties": {
+                                    "name": {"type": "string"},
+                                    "kind": {"type": "string"},
+                                    "column": {"type": "string"},
+                                    "description": {"type": "string"},
+                                    "steps": {"type": ["array", "null"]},
+                                    "values": {"type": "array"},
+                                    "times": {"type": "array", "items": {"type": "number"}},
+                                },
+                            },
+                        },
+                    },
+                }
+            },
+            "application/vnd.runyard.points": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+FILE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}

@@ -28,6 +28,10 @@ _open: dict[str, Database] = {}
 _open_lock = threading.Lock()
 
 
+def _reason(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+
+
 class Database:
     """Engines for one store URL with its schema at head.
 
@@ -58,13 +62,28 @@ class Database:
         Data the database refuses is a ValidationError (permanent); a lost connection or
         a lock timeout stays an OperationalError (worth retrying).
         """
+        dbapi = self.write_engine.dialect.loaded_dbapi
+        refused = (
+            DataError,
+            IntegrityError,
+            ProgrammingError,
+            dbapi.DataError,
+            dbapi.IntegrityError,
+            dbapi.ProgrammingError,
+        )
+        unavailable = (
+            OperationalError,
+            InterfaceError,
+            dbapi.OperationalError,
+            dbapi.InterfaceError,
+        )
         try:
             with self.write_engine.begin() as conn:
                 yield conn
-        except (DataError, IntegrityError, ProgrammingError) as exc:
-            raise ValidationError(f"the database refused the data: {exc.orig}") from exc
-        except (OperationalError, InterfaceError) as exc:
-            raise StoreUnavailableError(f"the database is unavailable: {exc.orig}") from exc
+        except refused as exc:  # raw-cursor paths raise the driver's own classes
+            raise ValidationError(f"the database refused the data: {_reason(exc)}") from exc
+        except unavailable as exc:
+            raise StoreUnavailableError(f"the database is unavailable: {_reason(exc)}") from exc
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -73,7 +92,7 @@ class Database:
             with self.read_engine.begin() as conn:
                 yield conn
         except (OperationalError, InterfaceError) as exc:
-            raise StoreUnavailableError(f"the database is unavailable: {exc.orig}") from exc
+            raise StoreUnavailableError(f"the database is unavailable: {_reason(exc)}") from exc
 
     def insert(self, table: Any) -> Any:
         """The dialect's INSERT, which has ON CONFLICT clauses."""

@@ -159,9 +159,11 @@ api_tokens = Table(
 ingest_batches = Table(
     "ingest_batches",
     metadata,
-    Column("key", String(64), primary_key=True),
     Column("run_id", Integer, nullable=False),
+    Column("key", String(64), nullable=False),
     Column("created_time", Double, nullable=False),
+    # Per run: one workspace cannot block another's batches by reusing their keys.
+    PrimaryKeyConstraint("run_id", "key"),
 )
 
 # stdout/stderr and other live logs of a run, line by line, for streaming while it runs.

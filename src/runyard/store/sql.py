@@ -267,11 +267,10 @@ class SqlTrackingStore(TrackingStore):
             values["description"] = description
         if run_definition is not None:
             values["run_definition"] = json.dumps(run_definition)
-        if not values:
-            return
         with self.db.write() as conn:
             pk = self._run_pk(conn, run_id)
-            conn.execute(update(runs).where(runs.c.id == pk).values(**values))
+            if values:
+                conn.execute(update(runs).where(runs.c.id == pk).values(**values))
 
     def set_status(self, run_id: str, status: Status, error: RunError | None = None) -> Status:
         """Move a run to `status` if the transition table allows it; returns the new status."""
@@ -329,10 +328,10 @@ class SqlTrackingStore(TrackingStore):
     # Tags and properties
     def set_tags(self, run_id: str, tags: dict[str, str | None]) -> None:
         """Add or overwrite tags."""
-        if not tags:
-            return
         with self.db.write() as conn:
             pk = self._run_pk(conn, run_id, lock=True)
+            if not tags:
+                return
             existing = set(
                 conn.execute(select(run_tags.c.key).where(run_tags.c.run_id == pk)).scalars()
             )
@@ -359,10 +358,10 @@ class SqlTrackingStore(TrackingStore):
 
     def add_properties(self, run_id: str, properties: dict[str, str]) -> None:
         """Add properties; ImmutablePropertyError if a key exists with another value."""
-        if not properties:
-            return
         with self.db.write() as conn:
             pk = self._run_pk(conn, run_id, lock=True)
+            if not properties:
+                return
             existing = {
                 key: value
                 for key, value in conn.execute(
@@ -399,10 +398,10 @@ class SqlTrackingStore(TrackingStore):
         With an idempotency key, a batch already stored under that key is not stored
         again; returns False in that case.
         """
-        if not batches:
-            return True
         with self.db.write() as conn:
             pk = self._run_pk(conn, run_id)
+            if not batches:
+                return True
             if idempotency_key is not None:
                 inserted = conn.execute(
                     self.db.insert(ingest_batches)

@@ -15,7 +15,7 @@ from runyard.core.errors import NotFoundError
 from runyard.server.access import Access, require
 from runyard.server.bodies import MAX_FILE_BODY, spool_body
 from runyard.server.encoding import SafeJSONResponse
-from runyard.server.models import FileList, StoredFile
+from runyard.server.models import FILE_BODY, FileList, StoredFile
 from runyard.store.tokens import Role
 
 router = APIRouter(tags=["files"])
@@ -37,7 +37,7 @@ async def list_files(access: Reader, run_id: str, under: str = "") -> Response:
     return SafeJSONResponse(FileList(files=names))
 
 
-@router.put("/runs/{run_id}/files/{name:path}", response_model=StoredFile)
+@router.put("/runs/{run_id}/files/{name:path}", response_model=StoredFile, openapi_extra=FILE_BODY)
 async def upload_file(access: Contributor, run_id: str, name: str, request: Request) -> Response:
     """Store the request body as the run's file `name` (relative, cannot escape the run)."""
     prefix = await run_in_threadpool(run_prefix, access, run_id)
@@ -65,7 +65,7 @@ async def download_file(access: Reader, run_id: str, name: str) -> Response:
     return StreamingResponse(chunks(), media_type="application/octet-stream")
 
 
-@router.put("/snapshots/{snapshot_id}", status_code=204)
+@router.put("/snapshots/{snapshot_id}", status_code=204, openapi_extra=FILE_BODY)
 async def upload_snapshot(access: Contributor, snapshot_id: str, request: Request) -> Response:
     """Store a snapshot zip of a submitted run's source folder under its content id."""
     snapshot_name(snapshot_id)

@@ -14,7 +14,7 @@ from runyard.core.wire import MEDIA_TYPE, decode_batches, decode_json_batches, e
 from runyard.server.access import Access, require
 from runyard.server.bodies import MAX_POINTS_BODY, read_body
 from runyard.server.encoding import SafeJSONResponse
-from runyard.server.models import IngestAnswer
+from runyard.server.models import POINTS_BODY, IngestAnswer
 from runyard.store.rollups import History
 from runyard.store.tokens import Role
 
@@ -30,7 +30,12 @@ _INGEST_DOC = (
 )
 
 
-@router.post("/runs/{run_id}/points", response_model=IngestAnswer, description=_INGEST_DOC)
+@router.post(
+    "/runs/{run_id}/points",
+    response_model=IngestAnswer,
+    description=_INGEST_DOC,
+    openapi_extra=POINTS_BODY,
+)
 async def ingest_points(access: Contributor, run_id: str, request: Request) -> Response:
     """Append metric points to a run, exactly once per idempotency key."""
     body = await read_body(request, MAX_POINTS_BODY)
