@@ -240,7 +240,8 @@ class OfflineFileStore(FileStore):
         kept = self._folder / f"{int(time.time())}-{uuid.uuid4().hex}"
         copy(kept)
         self._pipeline.enqueue_op(
-            "upload_file", {"prefix": prefix, "name": name, "path": str(kept)}
+            "upload_file",
+            {"prefix": prefix, "name": name, "path": str(kept), "spooled_copy": True},
         )
         return name
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from runyard.client.base import FileStore
@@ -48,6 +50,11 @@ BatchItem = tuple[str, PointBatch]
 OpItem = tuple[str, str, dict[str, Any]]
 
 _SCALAR = MetricKind.SCALAR
+
+
+def flush_timeout() -> float:
+    """How long ending a run waits for queued points (RUNYARD_FLUSH_TIMEOUT, seconds)."""
+    return float(os.environ.get("RUNYARD_FLUSH_TIMEOUT", "60"))
 
 
 @runtime_checkable
@@ -181,6 +188,20 @@ class LoggingPipeline:
         finally:
             self._write_lock.release()
 
+    def spool_pending(self, timeout: float = 5.0) -> bool:
+        """Put everything queued into the spool now (sending it stays the flusher's job),
+        so it survives this process ending right away. False if the lock was not had."""
+        if self.spool is None:
+            return True
+        if not self._write_lock.acquire(timeout=timeout):
+            return False
+        try:
+            while self.queue:
+                self._retry.extend(self._spool_fresh(self._drain()))
+            return True
+        finally:
+            self._write_lock.release()
+
     def pending(self) -> int:
         """Points queued, or spooled and not yet acknowledged."""
         waiting = sum(
@@ -195,15 +216,23 @@ class LoggingPipeline:
             queued = len(self.queue)
         return waiting + queued
 
-    def close(self, timeout: float = 30.0) -> None:
-        """Stop the flusher and write what is left, waiting at most `timeout` seconds."""
+    def close(self, timeout: float | None = None) -> None:
+        """Stop the flusher and write what is left, waiting at most `timeout` seconds.
+
+        With a spool, what is left is spooled first and the wait is short: an unreachable
+        server must not hold the process at exit; the next process or `runyard sync` sends.
+        """
         if self._closed:
             return
         self._closed = True
+        wait = flush_timeout() if timeout is None else timeout
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout)
-        left = self.flush(timeout)
+        self._thread.join(wait)
+        if self.spool is not None:
+            self.spool_pending(wait)
+            wait = min(wait, 5.0)
+        left = self.flush(wait)
         if left and self.spool is None:
             log.error("%d metric points could not be written before exit", left)
         if self.spool is not None:
@@ -369,6 +398,8 @@ class LoggingPipeline:
             elif op.op == "upload_file":
                 assert self.files is not None
                 self.files.put_file(args["prefix"], args["name"], args["path"])
+                if args.get("spooled_copy"):
+                    Path(args["path"]).unlink(missing_ok=True)
             elif op.op in (
                 "set_tags",
                 "remove_tags",
@@ -382,9 +413,8 @@ class LoggingPipeline:
         except ConflictError as exc:  # e.g. the run exists already: done before
             log.info("spooled %s already applied: %s", op.op, exc)
 
-    def _write_chunk(self) -> int:
-        """Write one chunk of queued work (earlier failures first); returns items taken."""
-        items = self._drain()
+    def _spool_fresh(self, items: list[ScalarItem | BatchItem | OpItem]) -> list[_Points | _Op]:
+        """Group drained items into work, checked against limits and written to the spool."""
         fresh = self._work(items)
         for entry in fresh:
             if isinstance(entry, _Points):
@@ -395,6 +425,12 @@ class LoggingPipeline:
                         entry.frame = self.spool.append(entry.key, entry.run_id, entry.batches)
             elif self.spool is not None:
                 self.spool.append_op(entry.key, entry.op, entry.args)
+        return fresh
+
+    def _write_chunk(self) -> int:
+        """Write one chunk of queued work (earlier failures first); returns items taken."""
+        items = self._drain()
+        fresh = self._spool_fresh(items)
         work = [*self._retry, *fresh]
         self._retry = []
         if self.offline:

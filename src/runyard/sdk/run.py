@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from runyard.client.pipeline import flush_timeout
 from runyard.core.entities import NewRun, RunDocument, RunError, RunFilter
 from runyard.core.errors import LimitExceededError, RunyardError, TransportError, ValidationError
 from runyard.core.limits import check_length
@@ -35,11 +36,6 @@ log = logging.getLogger("runyard")
 #: Set by the runner of a submitted script: the id of the run it belongs to.
 ENV_RUN_ID = "RUNYARD_RUN_ID"
 ENV_EXPERIMENT = "RUNYARD_EXPERIMENT_NAME"
-
-
-def flush_timeout() -> float:
-    """How long ending a run waits for queued points (RUNYARD_FLUSH_TIMEOUT, seconds)."""
-    return float(os.environ.get("RUNYARD_FLUSH_TIMEOUT", "60"))
 
 
 class Run(MetricLogging, RunFiles):
@@ -217,6 +213,8 @@ class Run(MetricLogging, RunFiles):
                     "error": error.model_dump() if error else None,
                 },
             )
+            # On disk before complete() returns: the process may end the next moment.
+            self._pipeline.spool_pending()
         finally:
             self._pipeline.unwatch(self._id)
         self._pipeline.raise_errors(self._id)

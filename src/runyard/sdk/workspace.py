@@ -14,7 +14,7 @@ from runyard.client.base import Transport
 from runyard.client.pipeline import LoggingPipeline
 from runyard.core.errors import ValidationError
 from runyard.core.limits import Limits
-from runyard.core.names import validate_experiment_name
+from runyard.core.names import validate_workspace_name
 from runyard.store.database import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ class Workspace:
                 raise ValidationError("a workspace with a store URL needs an artifacts URL too")
         elif store_url is not None:
             raise ValidationError("a workspace is either on a server or in a store, not both")
-        self.name = validate_experiment_name(name)
+        self.name = validate_workspace_name(name)
         self.store_url = store_url
         self.artifacts_url = artifacts_url
         self.server_url = server_url
