@@ -28,7 +28,11 @@ def _run_config(name: str | None, source: Path) -> RunConfiguration | None:
     return RunConfiguration.load(source, name)
 
 
-@click.command("submit-script")
+@click.command(
+    "submit-script",
+    # Options after SCRIPT belong to the script: `submit-script -e x train.py --lr 0.1`.
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
 @click.option("-e", "--experiment-name", required=True)
 @click.option(
     "-c",
@@ -78,7 +82,12 @@ def submit_script(
     )
     err = Console(stderr=True)
     with Progress(
-        TextColumn("snapshot"), BarColumn(), DownloadColumn(), console=err, transient=True
+        TextColumn("snapshot"),
+        BarColumn(),
+        DownloadColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,  # no stray blank line before a one-line error
     ) as progress:
         task = progress.add_task("snapshot", total=None)
         run = submit(

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from runyard.core.errors import TransportError
+
+#: How long the job API may be unreachable before the run is given up as Failed.
+_API_PATIENCE = 10.0
+#: Ray's own lines in a job's log ("… INFO job_manager.py:581 -- Runtime env is setting up.").
+_RAY_OWN_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+\s+\w+ job_manager\.py:\d+ -- ")
 
 
 class RayJob:
@@ -24,6 +30,7 @@ class RayJob:
     ) -> None:
         from ray.job_submission import JobSubmissionClient
 
+        self.address = address
         try:
             self.client = JobSubmissionClient(address)
         except Exception as exc:  # Ray raises bare ConnectionErrors and RuntimeErrors
@@ -34,39 +41,61 @@ class RayJob:
         self.job_id = self.client.submit_job(
             entrypoint=shlex.join(argv), runtime_env=runtime_env, submission_id=job_id
         )
+        self.address = address
         self._seen = 0
         self._partial = ""
+        self._finished = False
+
+    def _call(self, what: str, call: Callable[[], Any]) -> Any:
+        """A job API call; a cluster gone for longer than a few seconds is a TransportError."""
+        deadline = time.monotonic() + _API_PATIENCE
+        while True:
+            try:
+                return call()
+            except Exception as exc:  # requests' ConnectionError, Ray's RuntimeErrors
+                if time.monotonic() > deadline:
+                    raise TransportError(
+                        f"lost the Ray cluster at {self.address} ({what}): {exc}"
+                    ) from exc
+                time.sleep(0.5)
 
     def lines(self) -> Iterator[tuple[str, str]]:
         """New log lines of the job (Ray merges stdout and stderr into one log)."""
-        logs = self.client.get_job_logs(self.job_id)
+        logs = self._call("reading logs", lambda: self.client.get_job_logs(self.job_id))
         fresh, self._seen = logs[self._seen :], len(logs)
         text = self._partial + fresh
         *complete, self._partial = text.split("\n")
+        if self._finished and self._partial:  # the last line had no newline
+            complete.append(self._partial)
+            self._partial = ""
         for line in complete:
-            yield "stdout", line
+            if not _RAY_OWN_LINE.search(line):
+                yield "stdout", line
 
     def poll(self) -> int | None:
-        """0 when the job succeeded, 1 when it failed, -15 when stopped, None while running."""
+        """The script's exit code once the job ended (-15 when stopped), None while running."""
         from ray.job_submission import JobStatus
 
-        status = self.client.get_job_status(self.job_id)
+        status = self._call("reading status", lambda: self.client.get_job_status(self.job_id))
+        if status in (JobStatus.PENDING, JobStatus.RUNNING):
+            return None
+        self._finished = True
         if status == JobStatus.SUCCEEDED:
             return 0
-        if status == JobStatus.FAILED:
-            return 1
         if status == JobStatus.STOPPED:
             return -15
-        return None
+        info = self._call("reading the job", lambda: self.client.get_job_info(self.job_id))
+        code = getattr(info, "driver_exit_code", None)
+        return int(code) if code else 1
 
     def stop(self, grace: float) -> None:
         """Ask Ray to stop the job and wait (Ray itself escalates to SIGKILL)."""
-        self.client.stop_job(self.job_id)
+        self._call("stopping the job", lambda: self.client.stop_job(self.job_id))
         deadline = time.monotonic() + grace + 5
         while self.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
 
     def error_text(self) -> str:
         """Ray's own message for a failed job (e.g. the entrypoint's exit code)."""
-        info = self.client.get_job_info(self.job_id)
+        info = self._call("reading the job", lambda: self.client.get_job_info(self.job_id))
         return str(info.message or "")

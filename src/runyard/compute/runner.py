@@ -22,7 +22,7 @@ from typing import Protocol
 from runyard.compute.local import LocalProcess
 from runyard.compute.snapshot import extract_snapshot
 from runyard.core.entities import RunError
-from runyard.core.errors import RunyardError
+from runyard.core.errors import InvalidStatusTransitionError, RunyardError
 from runyard.core.status import Status
 from runyard.sdk.run import ENV_RUN_ID, Run
 from runyard.sdk.workspace import ENV_WORKSPACE, Workspace
@@ -44,6 +44,14 @@ class Execution(Protocol):
     def poll(self) -> int | None: ...
 
     def stop(self, grace: float) -> None: ...
+
+
+class _Interrupted(Exception):
+    """The run was canceled or ended by someone else while the runner prepared it."""
+
+    def __init__(self, canceled: bool) -> None:
+        super().__init__("canceled" if canceled else "ended")
+        self.canceled = canceled
 
 
 class Runner:
@@ -108,24 +116,52 @@ class Runner:
                 self.store.append_log_lines(self.run.id, stream, lines)
         self._pending.clear()
 
+    def _advance(self, status: Status) -> None:
+        """Move to the next life-cycle status, unless someone canceled or ended the run."""
+        try:
+            self._status(status)
+        except InvalidStatusTransitionError:
+            current = Status(self.run.get_status())
+            if current is Status.CANCEL_REQUESTED:
+                raise _Interrupted(canceled=True) from None
+            if current.is_terminal:
+                raise _Interrupted(canceled=False) from None
+            raise
+
     def execute(self) -> Status:
         """Run the script to its end; returns the final status."""
-        if self.run.get_status() == Status.CANCEL_REQUESTED.value:
+        current = Status(self.run.get_status())
+        if current.is_terminal:  # failed or canceled while it was queued
+            return current
+        if current is Status.CANCEL_REQUESTED:
             self._status(Status.CANCELED)
             return Status.CANCELED
-        self._status(Status.PREPARING)
         workdir = Path(tempfile.mkdtemp(prefix=f"runyard-{self.run.id}-"))
+        execution: Execution | None = None
         try:
+            self._advance(Status.PREPARING)
             zip_path = workdir.parent / f"{workdir.name}.zip"
             self.run._transport.files.get_snapshot(self.definition["snapshotId"], zip_path)
             extract_snapshot(zip_path, workdir, self.run._limits)
             zip_path.unlink()
-            self._status(Status.STARTING)
+            self._advance(Status.STARTING)
             execution = self._start(workdir)
-            self._status(Status.RUNNING)
+            self._advance(Status.RUNNING)
             return self._follow(execution, workdir)
-        except RunyardError as exc:
-            self._status(Status.FAILED, RunError(code="RunnerError", message=str(exc)))
+        except _Interrupted as stop:
+            if execution is not None:
+                execution.stop(CANCEL_GRACE)
+            if stop.canceled:
+                self._status(Status.CANCELED)
+                return Status.CANCELED
+            return Status(self.run.get_status())
+        except Exception as exc:  # anything at all: the run must not stay Running forever
+            log.exception("run %s: the runner failed", self.run.id)
+            if execution is not None:
+                _stop_quietly(execution)
+            message = str(exc) if isinstance(exc, RunyardError) else f"{type(exc).__name__}: {exc}"
+            if not Status(self.run.get_status()).is_terminal:
+                self._status(Status.FAILED, RunError(code="RunnerError", message=message))
             return Status.FAILED
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -143,8 +179,11 @@ class Runner:
                 shipped = now
             if now - checked >= _STATUS_EVERY:
                 checked = now
-                if self.run.get_status() == Status.CANCEL_REQUESTED.value:
+                status = Status(self.run.get_status())
+                if status is Status.CANCEL_REQUESTED:
                     stop_reason = "canceled"
+                elif status.is_terminal:  # e.g. run.fail() from elsewhere: stop the script
+                    stop_reason = f"the run was marked {status.value}"
                 elif now - started > limit:
                     stop_reason = f"ran longer than max_run_duration_seconds={limit:g}"
                 if stop_reason is not None:
@@ -196,6 +235,14 @@ class Runner:
             ),
         )
         return Status.FAILED
+
+
+def _stop_quietly(execution: Execution) -> None:
+    """Stop a script after a failure, whatever else fails meanwhile (its cluster may be gone)."""
+    try:
+        execution.stop(CANCEL_GRACE)
+    except Exception as exc:
+        log.warning("could not stop the script: %s", exc)
 
 
 def _text_stream(text: str) -> io.BytesIO:

@@ -38,8 +38,11 @@ class Snapshot:
     size: int
 
 
+_NEVER = pathspec.GitIgnoreSpec.from_lines(ALWAYS_IGNORED)
+
+
 def _ignore_spec(source: Path) -> pathspec.PathSpec[Any]:
-    lines = list(ALWAYS_IGNORED)
+    lines: list[str] = []
     for name in IGNORE_FILES:
         candidate = source / name
         if candidate.is_file():
@@ -58,11 +61,16 @@ def list_snapshot_files(source: Path, limits: Limits) -> list[tuple[str, Path, i
     for folder, dirs, names in os.walk(source):
         relative_dir = Path(folder).relative_to(source).as_posix()
         prefix = "" if relative_dir == "." else relative_dir + "/"
-        dirs[:] = sorted(d for d in dirs if not spec.match_file(prefix + d + "/"))
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            # Checked on their own: no "!" line of the user's can bring these back.
+            if not _NEVER.match_file(prefix + d + "/") and not spec.match_file(prefix + d + "/")
+        )
         for name in sorted(names):
             relative = prefix + name
             path = Path(folder) / name
-            if spec.match_file(relative) or not path.is_file():
+            if _NEVER.match_file(relative) or spec.match_file(relative) or not path.is_file():
                 continue
             size = path.stat().st_size
             found.append((relative, path, size))
@@ -77,7 +85,7 @@ def list_snapshot_files(source: Path, limits: Limits) -> list[tuple[str, Path, i
         listed = ", ".join(f"{n} ({s / 1e6:.1f} MB)" for n, _, s in biggest)
         raise LimitExceededError(
             f"the snapshot of {str(source)!r} is {total / 1e6:.1f} MB; the limit is "
-            f"{limits.max_snapshot_bytes / 1e6:.0f} MB. Biggest files: {listed}. List what the "
+            f"{limits.max_snapshot_bytes / 1e6:g} MB. Biggest files: {listed}. List what the "
             "run does not need in .runyardignore (gitignore syntax)"
         )
     return found

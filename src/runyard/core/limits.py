@@ -27,7 +27,7 @@ class Limits:
     max_list_length: int = 1_000_000
     max_json_metric_bytes: int = 10_000_000
     max_children_per_call: int = 100
-    max_snapshot_bytes: int = 300 * 1024 * 1024
+    max_snapshot_bytes: int = 300_000_000
     max_snapshot_files: int = 2_000
     max_file_name_length: int = 1_024
 
