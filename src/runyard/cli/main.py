@@ -63,6 +63,18 @@ class _Group(click.Group):
 
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_NOT_FOUND if isinstance(exc, NotFoundError) else EXIT_ERROR)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # not ours to explain: still one line, unless --debug
+            if ctx.find_root().params.get("debug"):
+                raise
+            click.echo(
+                f"error: {type(exc).__name__}: {exc} (rerun with --debug for details)", err=True
+            )
+            sys.exit(EXIT_ERROR)
 
 
 def _workspace(config: Path | None) -> Workspace:

@@ -7,11 +7,13 @@ which the logging pipeline retries (with the batch's idempotency key).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import posixpath
 import tempfile
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -240,6 +242,37 @@ class HttpTrackingStore(TrackingStore):
             max=[_number(v) for v in h["max"]],
             counts=h["counts"],
         )
+
+    def follow_logs(
+        self, run_id: str, printed: dict[str, int], deadline: float | None
+    ) -> Iterator[str]:
+        """Log lines of the run as the server pushes them (its event stream), until the run
+        has ended; `printed` holds, per stream, the number of the last line already seen."""
+        url = f"/runs/{run_id}/events"
+        kind = ""
+        try:
+            with self._api.client.stream(
+                "GET", url, params={"metrics": False}, timeout=httpx.Timeout(30.0, read=None)
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    _raise_for(response)
+                for line in response.iter_lines():
+                    if deadline is not None and time.monotonic() > deadline:
+                        return
+                    if line.startswith("event: "):
+                        kind = line[7:]
+                    elif line.startswith("data: ") and kind == "log":
+                        event = json.loads(line[6:])
+                        stream, first = event["stream"], event["first"]
+                        for offset, text in enumerate(event["lines"]):
+                            if first + offset > printed.get(stream, -1):
+                                printed[stream] = first + offset
+                                yield text
+                    elif kind == "end":
+                        return
+        except httpx.HTTPError as exc:
+            raise TransportError(f"lost the run's event stream: {exc}") from exc
 
     def append_log_lines(self, run_id: str, stream: str, lines: Sequence[str]) -> int:
         """Append lines to a log stream of the run."""

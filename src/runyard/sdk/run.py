@@ -260,6 +260,14 @@ class Run(MetricLogging, RunFiles):
         log lines as they arrive. Raises if it Failed and `raise_on_error`."""
         deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
         printed: dict[str, int] = {}
+        follow = getattr(self._transport.store, "follow_logs", None)
+        if show_output and follow is not None:
+            # A server pushes the lines as they come; polling below is the fallback.
+            try:
+                for line in follow(self._id, printed, deadline):
+                    print(line, flush=True)
+            except TransportError as exc:
+                log.info("following run %s by polling: %s", self._id, exc)
         delay = 0.05
         while True:
             ended = self._refresh().status.is_terminal
