@@ -71,12 +71,13 @@ def test_runs_can_be_filtered_and_ordered_by_a_metric(store_url: str) -> None:
 
 def test_heartbeat_silence_makes_a_run_not_responding_until_it_beats_again(store_url: str) -> None:
     from runyard.core.status import Status
+    from runyard.store.liveness import mark_silent_runs
 
     store = SqlTrackingStore(store_url)
     store.create_runs([NewRun(run_id="r", experiment_name="e", status=Status.RUNNING)])
-    assert store.mark_unresponsive(0.0) == 0  # never sent a heartbeat: left alone
+    assert mark_silent_runs(store.db, 0.0) == 0  # never sent a heartbeat: left alone
     store.heartbeat("r")
-    assert store.mark_unresponsive(-1.0) == 1
+    assert mark_silent_runs(store.db, -1.0) == 1
     assert store.get_run("r").status is Status.NOT_RESPONDING
     store.heartbeat("r")
     assert store.get_run("r").status is Status.RUNNING

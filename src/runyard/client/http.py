@@ -21,7 +21,14 @@ import httpx
 
 from runyard.client.base import FileStore, Transport
 from runyard.core import errors
-from runyard.core.entities import ExperimentInfo, NewRun, RunDocument, RunError, RunFilter
+from runyard.core.entities import (
+    ExperimentInfo,
+    NewRun,
+    RunDocument,
+    RunError,
+    RunFilter,
+    run_changes,
+)
 from runyard.core.errors import NotFoundError, RunyardError, TransportError, ValidationError
 from runyard.core.limits import Limits
 from runyard.core.metrics import MetricInfo, MetricKind, MetricSeries, PointBatch
@@ -136,15 +143,7 @@ class HttpTrackingStore(TrackingStore):
         run_definition: dict[str, object] | None = None,
     ) -> None:
         """Change descriptive fields."""
-        body = {
-            k: v
-            for k, v in {
-                "display_name": display_name,
-                "description": description,
-                "run_definition": run_definition,
-            }.items()
-            if v is not None
-        }
+        body = run_changes(display_name, description, run_definition)
         self._api.call("PATCH", f"/runs/{run_id}", json=body)
 
     def set_status(self, run_id: str, status: Status, error: RunError | None = None) -> Status:

@@ -18,7 +18,14 @@ from typing import Any, NoReturn
 
 from runyard.client.base import FileStore, Transport
 from runyard.client.pipeline import LoggingPipeline
-from runyard.core.entities import ExperimentInfo, NewRun, RunDocument, RunError, RunFilter
+from runyard.core.entities import (
+    ExperimentInfo,
+    NewRun,
+    RunDocument,
+    RunError,
+    RunFilter,
+    run_changes,
+)
 from runyard.core.errors import ImmutablePropertyError, NotFoundError, RunyardError
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
 from runyard.core.status import TERMINAL, Status, check_transition
@@ -121,15 +128,7 @@ class OfflineStore(TrackingStore):
         run_definition: dict[str, object] | None = None,
     ) -> None:
         """Spool the change."""
-        changes = {
-            k: v
-            for k, v in {
-                "display_name": display_name,
-                "description": description,
-                "run_definition": run_definition,
-            }.items()
-            if v is not None
-        }
+        changes = run_changes(display_name, description, run_definition)
         self._update(run_id, **changes)
         self._pipeline.enqueue_op("update_run", {"run_id": run_id, **changes})
 

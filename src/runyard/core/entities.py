@@ -127,6 +127,18 @@ class RunFilter(BaseModel):
     ascending: bool = False
 
 
+def run_changes(
+    display_name: str | None, description: str | None, run_definition: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The descriptive fields an update sets: those given (None means "leave as it is")."""
+    given = {
+        "display_name": display_name,
+        "description": description,
+        "run_definition": run_definition,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
 def validate_new_run(new: NewRun, limits: Any) -> NewRun:
     """Check a run to create against the names rules and limits; returns it with tags,
     properties and texts checked (the server calls this on everything a client sends)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -170,11 +169,3 @@ def upgrade_to_head(engine: Engine) -> None:
             conn.commit()
             if sqlite_dbapi is not None:
                 sqlite_dbapi.execute("PRAGMA foreign_keys=ON")
-
-
-def database_path(url: str) -> str | None:
-    """The file behind a SQLite URL, None for other stores."""
-    parsed = make_url(normalize_url(url))
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    return os.path.abspath(parsed.database)

@@ -305,26 +305,6 @@ class SqlTrackingStore(TrackingStore):
                 .values(status=Status.RUNNING.value)
             )
 
-    def mark_unresponsive(self, silent_for: float) -> int:
-        """Running runs whose heartbeat stopped `silent_for` seconds ago become NotResponding."""
-        cutoff = time.time() - silent_for
-        with self.db.write() as conn:
-            result = conn.execute(
-                update(runs)
-                .where(
-                    runs.c.status == Status.RUNNING.value,
-                    runs.c.heartbeat_time.is_not(None),
-                    runs.c.heartbeat_time < cutoff,
-                    runs.c.experiment_id.in_(
-                        select(experiments.c.id).where(
-                            experiments.c.workspace_id == self.workspace_id
-                        )
-                    ),
-                )
-                .values(status=Status.NOT_RESPONDING.value)
-            )
-            return int(result.rowcount)
-
     # Tags and properties
     def set_tags(self, run_id: str, tags: dict[str, str | None]) -> None:
         """Add or overwrite tags."""
