@@ -8,19 +8,15 @@ which the logging pipeline retries (with the batch's idempotency key).
 from __future__ import annotations
 
 import json
-import math
-import os
-import posixpath
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from runyard.client.base import FileStore, Transport
-from runyard.core import errors
+from runyard.client.http_api import Api, number, raise_for
+from runyard.client.http_files import HttpFileStore
 from runyard.core.entities import (
     ExperimentInfo,
     NewRun,
@@ -29,70 +25,20 @@ from runyard.core.entities import (
     RunFilter,
     run_changes,
 )
-from runyard.core.errors import NotFoundError, RunyardError, TransportError, ValidationError
+from runyard.core.errors import TransportError
 from runyard.core.limits import Limits
 from runyard.core.metrics import MetricInfo, MetricKind, MetricSeries, PointBatch
-from runyard.core.paths import validate_artifact_name
 from runyard.core.status import Status
 from runyard.core.wire import MEDIA_TYPE, decode_batches, encode_batches
 from runyard.store.base import TrackingStore
 from runyard.store.logs import LogLine
 from runyard.store.rollups import History
 
-_SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-
-
-def _number(value: Any) -> Any:
-    return _SPECIAL.get(value, value) if isinstance(value, str) else value
-
-
-def _raise_for(response: httpx.Response) -> None:
-    if response.status_code < 400:
-        return
-    kind, message = "RunyardError", response.text[:500]
-    try:
-        body = response.json()["error"]
-        kind, message = body["type"], body["message"]
-    except (ValueError, KeyError, TypeError):
-        pass
-    if response.status_code >= 500:
-        raise TransportError(f"server error {response.status_code}: {message}")
-    cls = getattr(errors, kind, None)
-    if not (isinstance(cls, type) and issubclass(cls, RunyardError)):
-        cls = ValidationError if response.status_code in (400, 422) else RunyardError
-    raise cls(message)
-
-
-class _Api:
-    """One connection pool to one workspace of a server."""
-
-    def __init__(self, server_url: str, workspace: str, token: str | None, timeout: float) -> None:
-        headers = {"user-agent": "runyard-sdk"}
-        if token:
-            headers["authorization"] = f"Bearer {token}"
-        self.client = httpx.Client(
-            base_url=f"{server_url.rstrip('/')}/api/v1/workspaces/{workspace}",
-            headers=headers,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
-        )
-
-    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = self.client.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise TransportError(f"cannot reach the runyard server: {exc}") from exc
-        _raise_for(response)
-        return response
-
-    def json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self.call(method, path, **kwargs).json()
-
 
 class HttpTrackingStore(TrackingStore):
     """A tracking store on the other side of an HTTP connection."""
 
-    def __init__(self, api: _Api, limits: Limits) -> None:
+    def __init__(self, api: Api, limits: Limits) -> None:
         self._api = api
         self.limits = limits
 
@@ -192,8 +138,8 @@ class HttpTrackingStore(TrackingStore):
                 count=m["count"],
                 last_value=m["last_value"],
                 last_step=m["last_step"],
-                min_value=_number(m["min_value"]),
-                max_value=_number(m["max_value"]),
+                min_value=number(m["min_value"]),
+                max_value=number(m["max_value"]),
             )
             for m in found
         ]
@@ -236,9 +182,9 @@ class HttpTrackingStore(TrackingStore):
             count=h["count"],
             downsampled=h["downsampled"],
             steps=h["steps"],
-            values=[_number(v) for v in h["values"]] if h["downsampled"] else h["values"],
-            min=[_number(v) for v in h["min"]],
-            max=[_number(v) for v in h["max"]],
+            values=[number(v) for v in h["values"]] if h["downsampled"] else h["values"],
+            min=[number(v) for v in h["min"]],
+            max=[number(v) for v in h["max"]],
             counts=h["counts"],
         )
 
@@ -255,7 +201,7 @@ class HttpTrackingStore(TrackingStore):
             ) as response:
                 if response.status_code >= 400:
                     response.read()
-                    _raise_for(response)
+                    raise_for(response)
                 for line in response.iter_lines():
                     if deadline is not None and time.monotonic() > deadline:
                         return
@@ -299,99 +245,6 @@ class HttpTrackingStore(TrackingStore):
         self._api.client.close()
 
 
-def _run_of(prefix: str) -> str:
-    # The SDK addresses a run's files by "<experiment>/<run id>"; the server needs the id.
-    return prefix.rsplit("/", 1)[-1]
-
-
-class HttpFileStore(FileStore):
-    """Run files through the server (which keeps them in its own file store)."""
-
-    def __init__(self, api: _Api, limits: Limits) -> None:
-        self._api = api
-        self._limits = limits
-
-    def _path(self, prefix: str, name: str) -> str:
-        return f"/runs/{_run_of(prefix)}/files/{validate_artifact_name(name, self._limits)}"
-
-    def put_file(self, prefix: str, name: str, local_path: str | os.PathLike[str]) -> str:
-        """Upload a local file, streamed."""
-        source = Path(local_path)
-        if not source.is_file():
-            raise NotFoundError(f"no local file {str(local_path)!r} to upload")
-        with source.open("rb") as handle:
-            return str(self._api.json("PUT", self._path(prefix, name), content=handle)["name"])
-
-    def put_bytes(self, prefix: str, name: str, data: bytes) -> str:
-        """Upload bytes as a file."""
-        return str(self._api.json("PUT", self._path(prefix, name), content=data)["name"])
-
-    def put_folder(
-        self, prefix: str, name_prefix: str, local_dir: str | os.PathLike[str]
-    ) -> list[str]:
-        """Upload every file under a local folder as `name_prefix/<relative path>`."""
-        root = Path(local_dir)
-        stored = []
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            relative = path.relative_to(root).as_posix()
-            stored.append(self.put_file(prefix, posixpath.join(name_prefix, relative), path))
-        return sorted(stored)
-
-    def get_file(self, prefix: str, name: str, local_path: str | os.PathLike[str]) -> None:
-        """Download a file (written whole, then renamed into place)."""
-        target = Path(local_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".runyard-partial-")
-        try:
-            with (
-                os.fdopen(handle, "wb") as out,
-                self._api.client.stream("GET", self._path(prefix, name)) as response,
-            ):
-                if response.status_code >= 400:
-                    response.read()
-                    _raise_for(response)
-                for chunk in response.iter_bytes():
-                    out.write(chunk)
-            os.replace(temp, target)
-        except httpx.HTTPError as exc:
-            os.unlink(temp)
-            raise TransportError(f"cannot reach the runyard server: {exc}") from exc
-        except BaseException:
-            os.unlink(temp)
-            raise
-
-    def read_bytes(self, prefix: str, name: str) -> bytes:
-        """A file's content."""
-        return self._api.call("GET", self._path(prefix, name)).content
-
-    def exists(self, prefix: str, name: str) -> bool:
-        """Whether the run has that file."""
-        name = validate_artifact_name(name, self._limits)
-        return name in self.list_files(prefix, posixpath.dirname(name))
-
-    def list_files(self, prefix: str, under: str = "") -> list[str]:
-        """The run's file names (under a folder, if given)."""
-        answer = self._api.json("GET", f"/runs/{_run_of(prefix)}/files", params={"under": under})
-        return list(answer["files"])
-
-    def put_snapshot(self, snapshot_id: str, zip_path: str | os.PathLike[str]) -> None:
-        """Upload a snapshot unless the server has it already."""
-        if self.has_snapshot(snapshot_id):
-            return
-        with Path(zip_path).open("rb") as handle:
-            self._api.call("PUT", f"/snapshots/{snapshot_id}", content=handle)
-
-    def has_snapshot(self, snapshot_id: str) -> bool:
-        """Whether the server has the snapshot."""
-        return bool(self._api.json("GET", f"/snapshots/{snapshot_id}/exists")["exists"])
-
-    def get_snapshot(self, snapshot_id: str, local_path: str | os.PathLike[str]) -> None:
-        """Download a snapshot zip."""
-        target = Path(local_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(self._api.call("GET", f"/snapshots/{snapshot_id}").content)
-
-
 class HttpTransport(Transport):
     """A workspace on a runyard server."""
 
@@ -405,7 +258,7 @@ class HttpTransport(Transport):
     ) -> None:
         self.server_url = server_url
         self.limits = limits or Limits.from_env()
-        self._api = _Api(server_url, workspace, token, timeout)
+        self._api = Api(server_url, workspace, token, timeout)
         self._store = HttpTrackingStore(self._api, self.limits)
         self._files = HttpFileStore(self._api, self.limits)
 

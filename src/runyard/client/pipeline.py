@@ -21,12 +21,20 @@ import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from runyard.client.base import FileStore
-from runyard.client.spool import Spool, Spooled, SpooledBatch, SpooledOp, upload_orphans
+from runyard.client.batching import (
+    BatchItem,
+    Call,
+    OpItem,
+    Points,
+    ScalarItem,
+    describe,
+    group_work,
+)
+from runyard.client.spool import Spool, Spooled, SpooledBatch, upload_orphans
 from runyard.core.entities import NewRun, RunError
 from runyard.core.errors import (
     ConflictError,
@@ -36,20 +44,11 @@ from runyard.core.errors import (
     TransportError,
 )
 from runyard.core.limits import Limits
-from runyard.core.metrics import MetricKind, PointBatch
+from runyard.core.metrics import PointBatch
 from runyard.core.status import Status
 from runyard.store.base import TrackingStore
 
 log = logging.getLogger("runyard.pipeline")
-
-#: A queued scalar: (run_id, name, value, step, time, description).
-ScalarItem = tuple[str, str, Any, int | None, float, str]
-#: A queued batch of any kind: (run_id, batch).
-BatchItem = tuple[str, PointBatch]
-#: A queued store call: (key, method name, JSON arguments).
-OpItem = tuple[str, str, dict[str, Any]]
-
-_SCALAR = MetricKind.SCALAR
 
 
 def flush_timeout() -> float:
@@ -65,22 +64,6 @@ class FrameSender(Protocol):
 
 
 _ORPHAN_RETRY = 30.0
-
-
-@dataclass(slots=True)
-class _Points:
-    run_id: str
-    batches: list[PointBatch]
-    key: str | None = None
-    #: The batches encoded once for the spool, sent as they are when the store can.
-    frame: bytes | None = None
-
-
-@dataclass(slots=True)
-class _Op:
-    key: str
-    op: str
-    args: dict[str, Any] = field(default_factory=dict)
 
 
 class LoggingPipeline:
@@ -114,7 +97,7 @@ class LoggingPipeline:
         #: True while some run has an error waiting to be raised; checked on the hot path.
         self.failed = False
         self._errors: dict[str, list[RunyardError]] = {}
-        self._retry: list[_Points | _Op] = []
+        self._retry: list[Points | Call] = []
         self._counts: dict[tuple[str, str, str], int] = {}
         self._seeded: set[str] = set()
         self._watched: set[str] = set()
@@ -205,7 +188,7 @@ class LoggingPipeline:
     def pending(self) -> int:
         """Points queued, or spooled and not yet acknowledged."""
         waiting = sum(
-            len(b.values) for w in self._retry if isinstance(w, _Points) for b in w.batches
+            len(b.values) for w in self._retry if isinstance(w, Points) for b in w.batches
         )
         try:
             queued = sum(
@@ -282,11 +265,11 @@ class LoggingPipeline:
             if isinstance(item, SpooledBatch):
                 self.store.log_points(item.run_id, item.batches, item.key)
             else:
-                self._apply(_Op(item.key, item.op, item.args))
+                self._apply(Call(item.key, item.op, item.args))
         except TransportError:
             raise
         except RunyardError as exc:
-            log.warning("a spooled %s was refused and dropped: %s", _describe(item), exc)
+            log.warning("a spooled %s was refused and dropped: %s", describe(item), exc)
 
     # Under the write lock
     def _drain(self) -> list[ScalarItem | BatchItem | OpItem]:
@@ -301,56 +284,6 @@ class LoggingPipeline:
         except IndexError:
             pass
         return items
-
-    def _work(self, items: list[ScalarItem | BatchItem | OpItem]) -> list[_Points | _Op]:
-        """Points grouped by run and metric; a store call keeps its place in the order."""
-        work: list[_Points | _Op] = []
-        runs: dict[str, dict[tuple[str, str], PointBatch]] = {}
-
-        def close_group() -> None:
-            for run_id, group in runs.items():
-                work.append(_Points(run_id, list(group.values())))
-            runs.clear()
-
-        for item in items:
-            if len(item) == 6:
-                run_id, name, value, step, t, description = item
-                group = runs.get(run_id)
-                if group is None:
-                    group = runs[run_id] = {}
-                batch = group.get((name, ""))
-                if batch is None:
-                    batch = group[(name, "")] = PointBatch(name, _SCALAR, "", description)
-                elif description and not batch.description:
-                    batch.description = description
-                batch.steps.append(step)
-                batch.values.append(value)
-                batch.times.append(t)
-            elif len(item) == 2:
-                run_id, incoming = item
-                group = runs.setdefault(run_id, {})
-                found = group.get((incoming.name, incoming.column))
-                if found is None:
-                    group[(incoming.name, incoming.column)] = PointBatch(
-                        incoming.name,
-                        incoming.kind,
-                        incoming.column,
-                        incoming.description,
-                        list(incoming.steps),
-                        list(incoming.values),
-                        list(incoming.times),
-                    )
-                else:
-                    found.steps.extend(incoming.steps)
-                    found.values.extend(incoming.values)
-                    found.times.extend(incoming.times)
-                    found.description = found.description or incoming.description
-            else:
-                close_group()
-                key, op, args = item
-                work.append(_Op(key, op, args))
-        close_group()
-        return work
 
     def _record_error(self, run_id: str, error: RunyardError) -> None:
         self._errors.setdefault(run_id, []).append(error)
@@ -386,7 +319,7 @@ class LoggingPipeline:
             self._counts[(run_id, batch.name, batch.column)] = have + len(batch.values)
         return kept
 
-    def _apply(self, op: _Op) -> None:
+    def _apply(self, op: Call) -> None:
         """Make a spooled store call; replays of calls already made are harmless."""
         args = op.args
         try:
@@ -413,11 +346,11 @@ class LoggingPipeline:
         except ConflictError as exc:  # e.g. the run exists already: done before
             log.info("spooled %s already applied: %s", op.op, exc)
 
-    def _spool_fresh(self, items: list[ScalarItem | BatchItem | OpItem]) -> list[_Points | _Op]:
+    def _spool_fresh(self, items: list[ScalarItem | BatchItem | OpItem]) -> list[Points | Call]:
         """Group drained items into work, checked against limits and written to the spool."""
-        fresh = self._work(items)
+        fresh = group_work(items)
         for entry in fresh:
-            if isinstance(entry, _Points):
+            if isinstance(entry, Points):
                 entry.batches = self._within_limit(entry.run_id, entry.batches)
                 if self.spool is not None:
                     entry.key = uuid.uuid4().hex
@@ -437,7 +370,7 @@ class LoggingPipeline:
             return len(items)
         for index, entry in enumerate(work):
             try:
-                if isinstance(entry, _Points):
+                if isinstance(entry, Points):
                     if entry.frame is not None and isinstance(self.store, FrameSender):
                         self.store.send_frame(entry.run_id, entry.frame)
                     elif entry.batches:
@@ -450,27 +383,15 @@ class LoggingPipeline:
                 return len(items)
             except RunyardError as exc:
                 # Permanent: the store refuses this; the run's next call says why.
-                run_id = (
-                    entry.run_id if isinstance(entry, _Points) else entry.args.get("run_id", "")
-                )
-                log.error("%s refused: %s", _describe(entry), exc)
+                run_id = entry.run_id if isinstance(entry, Points) else entry.args.get("run_id", "")
+                log.error("%s refused: %s", describe(entry), exc)
                 self._record_error(run_id, exc)
             except Exception as exc:  # a bug, not the data's fault: report it, do not stall
-                log.exception("writing %s failed", _describe(entry))
-                run_id = (
-                    entry.run_id if isinstance(entry, _Points) else entry.args.get("run_id", "")
-                )
+                log.exception("writing %s failed", describe(entry))
+                run_id = entry.run_id if isinstance(entry, Points) else entry.args.get("run_id", "")
                 self._record_error(run_id, RunyardError(f"writing metric points failed: {exc!r}"))
             if self.spool is not None:
                 key = entry.key
                 if key is not None:
                     self.spool.ack(key)
         return len(items)
-
-
-def _describe(entry: object) -> str:
-    if isinstance(entry, (_Points, SpooledBatch)):
-        return f"batch of points of run {entry.run_id}"
-    if isinstance(entry, (_Op, SpooledOp)):
-        return f"{entry.op} call"
-    return "spooled item"

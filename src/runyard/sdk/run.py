@@ -3,33 +3,29 @@
 from __future__ import annotations
 
 import builtins
-import getpass
 import logging
 import os
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from runyard.client.pipeline import flush_timeout
-from runyard.core.entities import NewRun, RunDocument, RunError, RunFilter
-from runyard.core.errors import LimitExceededError, RunyardError, TransportError, ValidationError
+from runyard.core.entities import RunDocument, RunError
+from runyard.core.errors import RunyardError, TransportError
 from runyard.core.limits import check_length
 from runyard.core.metrics import MetricKind
 from runyard.core.names import validate_run_id
-from runyard.core.status import Status, parse_status
+from runyard.core.status import Status
 from runyard.core.tags import validate_properties, validate_tags
-from runyard.sdk.experiment import Experiment, filter_dict, iterate_runs
+from runyard.sdk.experiment import Experiment
+from runyard.sdk.run_children import RunChildren
 from runyard.sdk.run_files import RunFiles
 from runyard.sdk.run_metrics import MetricLogging
 from runyard.sdk.workspace import Workspace
 
 if TYPE_CHECKING:
     from runyard.sdk.offline import OfflineRun
-    from runyard.sdk.script_run import ScriptRunConfig
 
 log = logging.getLogger("runyard")
 
@@ -38,7 +34,7 @@ ENV_RUN_ID = "RUNYARD_RUN_ID"
 ENV_EXPERIMENT = "RUNYARD_EXPERIMENT_NAME"
 
 
-class Run(MetricLogging, RunFiles):
+class Run(MetricLogging, RunFiles, RunChildren):
     """A run of an experiment. Get one from `exp.start_logging()`, `Run.get_context()`,
     `exp.get_runs()` or `Run(experiment, run_id)`."""
 
@@ -344,116 +340,6 @@ class Run(MetricLogging, RunFiles):
     def get_properties(self) -> dict[str, str]:
         """The run's properties."""
         return dict(self._refresh().properties)
-
-    # Children
-    def _new_child(
-        self,
-        run_id: str | None,
-        display_name: str | None,
-        tags: dict[str, str | None] | None = None,
-    ) -> NewRun:
-        if display_name is not None:
-            check_length("display name", display_name, self._limits.max_display_name_length)
-        return NewRun(
-            run_id=validate_run_id(run_id) if run_id is not None else str(uuid.uuid4()),
-            experiment_name=self._experiment.name,
-            parent_run_id=self._id,
-            status=Status.RUNNING,
-            display_name=display_name,
-            target=self._doc.target,
-            run_type="child",
-            submitted_by=getpass.getuser(),
-            tags=tags or {},
-        )
-
-    def child_run(
-        self, name: str | None = None, run_id: str | None = None, outputs: str | None = None
-    ) -> Run:
-        """Start a child run; as a context manager it completes (or fails) on exit."""
-        doc = self._transport.store.create_runs([self._new_child(run_id, name)])[0]
-        self._pipeline.watch(doc.run_id)
-        return Run._from_document(self._experiment, doc)
-
-    def create_children(
-        self,
-        count: int | None = None,
-        tag_key: str | None = None,
-        tag_values: Sequence[str] | None = None,
-    ) -> list[Run]:
-        """Create many child runs in one store call, optionally tagged `tag_key=value` each."""
-        if tag_values is not None:
-            if tag_key is None:
-                raise ValidationError("create_children: tag_values needs a tag_key")
-            if count is not None and count != len(tag_values):
-                raise ValidationError(
-                    f"create_children: count={count} but {len(tag_values)} tag values given"
-                )
-            count = len(tag_values)
-        if count is None or count < 1:
-            raise ValidationError("create_children needs count >= 1 or tag_values")
-        limit = self._limits.max_children_per_call
-        if count > limit:
-            raise LimitExceededError(
-                f"create_children: {count} children asked for; the limit is {limit} per call"
-            )
-        new = []
-        for index in range(count):
-            tags = None
-            if tag_key is not None and tag_values is not None:
-                tags = validate_tags({tag_key: tag_values[index]}, self._limits)
-            new.append(self._new_child(None, None, tags))
-        docs = self._transport.store.create_runs(new)
-        return [Run._from_document(self._experiment, d) for d in docs]
-
-    def submit_child(
-        self, config: ScriptRunConfig, tags: dict[str, Any] | None = None, **_kwargs: Any
-    ) -> Run:
-        """Submit a script as a child of this run (e.g. one trial of a sweep)."""
-        from runyard.compute.submit import submit_script
-
-        return submit_script(self._experiment, config, tags, parent_run_id=self._id)
-
-    def restore_snapshot(
-        self, snapshot_id: str | None = None, path: str | os.PathLike[str] | None = None
-    ) -> str:
-        """The source folder a submitted run ran: a `.zip` path gets the zip, any other
-        path (default `./snapshot_<id>`) the unpacked files. Returns the path."""
-        from runyard.compute.snapshot import extract_snapshot
-
-        snapshot_id = snapshot_id or self._refresh().run_definition.get("snapshotId")
-        if not snapshot_id:
-            raise ValidationError(f"run {self._id} has no snapshot (it was not submitted)")
-        target = Path(path or f"snapshot_{snapshot_id}")
-        files = self._transport.files
-        if target.suffix == ".zip":
-            files.get_snapshot(snapshot_id, target)
-            return str(target)
-        with tempfile.TemporaryDirectory() as temp:
-            archive = Path(temp) / "snapshot.zip"
-            files.get_snapshot(snapshot_id, archive)
-            extract_snapshot(archive, target, self._limits)
-        return str(target)
-
-    def get_children(
-        self,
-        recursive: bool = False,
-        tags: object = None,
-        properties: object = None,
-        type: str | None = None,
-        status: str | None = None,
-        _rehydrate_runs: bool = True,
-    ) -> Iterator[Run]:
-        """The run's children (all descendants with `recursive`), newest first, filtered."""
-        return iterate_runs(
-            self._experiment,
-            RunFilter(
-                parent_run_id=self._id,
-                recursive=recursive,
-                tags=filter_dict("tags", tags),
-                properties=filter_dict("properties", properties),
-                status=None if status is None else parse_status(status),
-            ),
-        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Run) and other._id == self._id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -12,12 +13,19 @@ from runyard.core.errors import ValidationError
 
 if TYPE_CHECKING:
     from runyard.client.base import Transport
+    from runyard.core.entities import RunDocument
+    from runyard.core.limits import Limits
 
 
 class RunFiles:
     """Mixin of Run holding the file API; names are relative to the run, '/'-separated."""
 
     _transport: Transport
+    _id: str
+    _limits: Limits
+
+    def _refresh(self) -> RunDocument:
+        raise NotImplementedError
 
     def _artifact_prefix(self) -> str:
         raise NotImplementedError
@@ -110,3 +118,24 @@ class RunFiles:
             self._transport.files.get_file(self._artifact_prefix(), name, target)
             written.append(target)
         return written
+
+    def restore_snapshot(
+        self, snapshot_id: str | None = None, path: str | os.PathLike[str] | None = None
+    ) -> str:
+        """The source folder a submitted run ran: a `.zip` path gets the zip, any other
+        path (default `./snapshot_<id>`) the unpacked files. Returns the path."""
+        from runyard.compute.snapshot import extract_snapshot
+
+        snapshot_id = snapshot_id or self._refresh().run_definition.get("snapshotId")
+        if not snapshot_id:
+            raise ValidationError(f"run {self._id} has no snapshot (it was not submitted)")
+        target = Path(path or f"snapshot_{snapshot_id}")
+        files = self._transport.files
+        if target.suffix == ".zip":
+            files.get_snapshot(snapshot_id, target)
+            return str(target)
+        with tempfile.TemporaryDirectory() as temp:
+            archive = Path(temp) / "snapshot.zip"
+            files.get_snapshot(snapshot_id, archive)
+            extract_snapshot(archive, target, self._limits)
+        return str(target)
