@@ -1,0 +1,50 @@
+"""The README's Python examples run as written, in a fresh folder (the local workspace)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+pytestmark = pytest.mark.slow
+
+
+def _run(code: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    script = folder / "example.py"
+    script.write_text(code)
+    return subprocess.run(
+        [sys.executable, str(script)], cwd=folder, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_readme_has_the_examples_these_tests_run() -> None:
+    assert len(BLOCKS) == 2
+
+
+def test_tour_example_logs_into_the_local_workspace(tmp_path: Path) -> None:
+    code = (
+        BLOCKS[0] + "\nassert run.get_status() == 'Completed'\nprint(sorted(run.get_metrics()))\n"
+    )
+    done = _run(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "['Cosine Wave', 'Fibonacci', 'Sigmoid', 'Sine Wave', 'message']" in done.stdout
+    assert (tmp_path / ".runyard" / "runyard.db").is_file()
+
+
+def test_submit_example_runs_a_script_and_shows_its_output(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(
+        "import sys\nfrom runyard import Run\n"
+        "run = Run.get_context()\nrun.log('lr', float(sys.argv[2]))\n"
+        "print('trained', sys.argv[1:])\n"
+    )
+    code = BLOCKS[1] + "\nprint('final', run.get_status(), run.get_metrics())\n"
+    done = _run(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "trained ['--lr', '0.01']" in done.stdout
+    assert "final Completed {'lr': 0.01}" in done.stdout
