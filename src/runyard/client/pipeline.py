@@ -243,11 +243,18 @@ class LoggingPipeline:
                     self._upload_orphans()
                 if self._watched and not self.offline and now >= beat_at:
                     beat_at = now + self.heartbeat_interval
-                    for run_id in list(self._watched):
-                        self.store.heartbeat(run_id)
+                    self._beat()
             except Exception as exc:  # the flusher must survive anything and keep trying
                 log.warning("runyard flusher: %s; retrying", exc)
                 backoff = min(backoff * 2, 5.0)
+
+    def _beat(self) -> None:
+        """Heartbeats of the watched runs; a failed one only waits for the next round."""
+        for run_id in list(self._watched):
+            try:
+                self.store.heartbeat(run_id)
+            except Exception as exc:
+                log.debug("heartbeat of run %s failed: %s", run_id, exc)
 
     def _upload_orphans(self) -> None:
         """Send what processes that died left in the spool folder."""
@@ -295,9 +302,11 @@ class LoggingPipeline:
             try:
                 for info in self.store.list_metrics(run_id):
                     self._counts[(run_id, info.name, info.column)] = info.count
+                self._seeded.add(run_id)
             except NotFoundError:
-                pass  # created offline and not synced yet: the server will count
-            self._seeded.add(run_id)
+                self._seeded.add(run_id)  # created offline, not synced yet: the server counts
+            except TransportError:
+                pass  # the server is away: count from here, ask again next time
         limit = self.limits.max_points_per_metric
         kept = []
         for batch in batches:
