@@ -180,3 +180,16 @@ def test_wait_for_completion_raises_for_a_failed_run(experiment: Experiment) -> 
     with pytest.raises(RunyardError, match="diverged"):
         run.wait_for_completion(timeout_seconds=5)
     assert run.wait_for_completion(raise_on_error=False)["status"] == "Failed"
+
+
+def test_wait_for_completion_gives_up_at_its_timeout(experiment: Experiment) -> None:
+    import time
+
+    from runyard import RunyardError
+
+    run = experiment.start_logging()
+    started = time.monotonic()
+    with pytest.raises(RunyardError, match="still Running after 1"):
+        run.wait_for_completion(show_output=True, timeout_seconds=1)
+    assert time.monotonic() - started < 5
+    run.complete()

@@ -195,9 +195,11 @@ class HttpTrackingStore(TrackingStore):
         has ended; `printed` holds, per stream, the number of the last line already seen."""
         url = f"/runs/{run_id}/events"
         kind = ""
+        # Without a deadline, wait for lines as long as the run goes on (the server pings).
+        read = None if deadline is None else max(0.5, deadline - time.monotonic())
         try:
             with self._api.client.stream(
-                "GET", url, params={"metrics": False}, timeout=httpx.Timeout(30.0, read=None)
+                "GET", url, params={"metrics": False}, timeout=httpx.Timeout(30.0, read=read)
             ) as response:
                 if response.status_code >= 400:
                     response.read()
