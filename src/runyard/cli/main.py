@@ -173,7 +173,7 @@ def run_list(
     exp.workspace._transport.store.get_experiment(experiment_name)
     rows = []
     for found in exp.get_runs(status=status):
-        rows.append(found.get_details())
+        rows.append(found.document())  # the search page holds it: no request per run
         if last is not None and len(rows) >= last:
             break
     emit(rows, output, query, _RUN_COLUMNS)

@@ -168,6 +168,10 @@ class Run(MetricLogging, RunFiles, RunChildren):
         details["logFiles"] = {name: name for name in logs}
         return details
 
+    def document(self) -> dict[str, Any]:
+        """The run document as last read (by a search page, say), without asking again."""
+        return self._doc.to_json_dict()
+
     def get_details_with_logs(self) -> dict[str, Any]:
         """`get_details()` with the text of each log file instead of its name."""
         details = self.get_details()
