@@ -15,28 +15,16 @@ import sys
 import time
 from typing import Any
 
-try:
-    from _common import (
-        cli,
-        mlflow_client,
-        mlflow_missing,
-        note,
-        print_table,
-        row,
-        runyard_workspace,
-        temp_folder,
-    )
-except ImportError:  # imported as benchmarks.bench_get_metrics
-    from benchmarks._common import (
-        cli,
-        mlflow_client,
-        mlflow_missing,
-        note,
-        print_table,
-        row,
-        runyard_workspace,
-        temp_folder,
-    )
+from _common import (
+    cli,
+    mlflow_client,
+    mlflow_missing,
+    note,
+    print_table,
+    row,
+    runyard_workspace,
+    temp_folder,
+)
 
 TARGET_S = 1.0
 MLFLOW_BATCH = 1_000

@@ -14,30 +14,17 @@ import sys
 import time
 from typing import Any
 
-try:
-    from _common import (
-        cli,
-        mlflow_client,
-        mlflow_missing,
-        note,
-        percentile,
-        print_table,
-        row,
-        runyard_workspace,
-        temp_folder,
-    )
-except ImportError:  # imported as benchmarks.bench_log_call
-    from benchmarks._common import (
-        cli,
-        mlflow_client,
-        mlflow_missing,
-        note,
-        percentile,
-        print_table,
-        row,
-        runyard_workspace,
-        temp_folder,
-    )
+from _common import (
+    cli,
+    mlflow_client,
+    mlflow_missing,
+    note,
+    percentile,
+    print_table,
+    row,
+    runyard_workspace,
+    temp_folder,
+)
 
 TARGET_US = 3.0
 BATCH = 1_000

@@ -19,28 +19,16 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-try:
-    from _common import (
-        cli,
-        mlflow_client,
-        mlflow_missing,
-        note,
-        print_table,
-        row,
-        runyard_workspace,
-        temp_folder,
-    )
-except ImportError:  # imported as benchmarks.bench_search
-    from benchmarks._common import (
-        cli,
-        mlflow_client,
-        mlflow_missing,
-        note,
-        print_table,
-        row,
-        runyard_workspace,
-        temp_folder,
-    )
+from _common import (
+    cli,
+    mlflow_client,
+    mlflow_missing,
+    note,
+    print_table,
+    row,
+    runyard_workspace,
+    temp_folder,
+)
 
 TARGET_MS = 50.0
 CHUNK = 1_000

@@ -22,29 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
-try:
-    from _common import (
-        cli,
-        mlflow_missing,
-        note,
-        percentile,
-        print_table,
-        quiet_mlflow,
-        row,
-        temp_folder,
-    )
-except ImportError:  # imported as benchmarks.bench_server
-    from benchmarks._common import (
-        cli,
-        mlflow_missing,
-        note,
-        percentile,
-        print_table,
-        quiet_mlflow,
-        row,
-        temp_folder,
-    )
+from _common import (
+    cli,
+    mlflow_missing,
+    note,
+    percentile,
+    print_table,
+    quiet_mlflow,
+    row,
+    temp_folder,
+)
 
 PG_URL = os.environ.get("RUNYARD_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
 

@@ -17,10 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-try:
-    from _common import console, mlflow_version, print_table
-except ImportError:  # imported as benchmarks.run_all
-    from benchmarks._common import console, mlflow_version, print_table
+from _common import console, mlflow_version, print_table
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = (
