@@ -10,12 +10,12 @@ from typing import Any, TypeVar
 
 import click
 
-from runyard import __version__
 from runyard.cli.output import emit
 from runyard.core.errors import RunyardError, ValidationError
 from runyard.sdk.experiment import Experiment
 from runyard.sdk.run import Run
 from runyard.sdk.workspace import Workspace
+from runyard.version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 
