@@ -161,7 +161,7 @@ def test_wait_for_completion_shows_the_log_lines(
     experiment: Experiment, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run = experiment.start_logging()
-    store = experiment.workspace._transport.store
+    store = experiment.workspace.transport.store
     store.append_log_lines(run.id, "stdout", ["epoch 1", "epoch 2"])
     store.append_log_lines(run.id, "stderr", ["warning: slow"])
     run.complete()

@@ -16,6 +16,7 @@ from runyard.core.errors import RunyardError, TransportError
 from runyard.core.limits import check_length
 from runyard.core.metrics import MetricKind
 from runyard.core.names import validate_run_id
+from runyard.core.run_environment import ENV_RUN_ID
 from runyard.core.status import Status
 from runyard.core.tags import validate_properties, validate_tags
 from runyard.sdk.experiment import Experiment
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("runyard")
 
-#: Set by the runner of a submitted script: the id of the run it belongs to.
-ENV_RUN_ID = "RUNYARD_RUN_ID"
 ENV_EXPERIMENT = "RUNYARD_EXPERIMENT_NAME"
 
 
@@ -43,7 +42,7 @@ class Run(MetricLogging, RunFiles, RunChildren):
     ) -> None:
         doc = kwargs.pop("_document", None)
         if doc is None:
-            doc = experiment.workspace._transport.store.get_run(validate_run_id(run_id))
+            doc = experiment.workspace.transport.store.get_run(validate_run_id(run_id))
         self._experiment = experiment
         self._id = doc.run_id
         self._doc: RunDocument = doc
@@ -60,7 +59,7 @@ class Run(MetricLogging, RunFiles, RunChildren):
     @staticmethod
     def get(workspace: Workspace, run_id: str) -> Run:
         """The run with this id, whatever its experiment."""
-        doc = workspace._transport.store.get_run(validate_run_id(run_id))
+        doc = workspace.transport.store.get_run(validate_run_id(run_id))
         return Run._from_document(Experiment(workspace, doc.experiment_name), doc)
 
     @classmethod
