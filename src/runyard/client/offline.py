@@ -196,6 +196,12 @@ class OfflineStore(TrackingStore):
         """Needs the server."""
         _needs_server("reading metrics")
 
+    def read_points_since(
+        self, run_id: str, cursors: dict[tuple[str, str], tuple[int, int]], limit: int = 10_000
+    ) -> list[MetricSeries]:
+        """Needs the server."""
+        _needs_server("reading metrics")
+
     def get_metric_history(
         self, run_id: str, name: str, column: str = "", max_points: int | None = None
     ) -> History:
