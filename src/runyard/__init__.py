@@ -7,26 +7,29 @@ The SDK's classes load on first use (PEP 562), so `import runyard.core.status` o
 server does not pull the SDK, its transports and SQLAlchemy in with the package.
 """
 
-from __future__ import annotations
-
 import importlib
-from typing import TYPE_CHECKING, Any
+import typing
 
 from runyard.core.errors import (
     AuthenticationError,
+    ConflictError,
     ImmutablePropertyError,
     InvalidStatusTransitionError,
     LimitExceededError,
     NotFoundError,
+    OfflineError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     RunyardError,
+    StoreError,
+    StoreUnavailableError,
     TransportError,
     ValidationError,
 )
 from runyard.core.status import Status
 from runyard.version import __version__
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from runyard.sdk import (
         Environment,
         Experiment,
@@ -54,9 +57,9 @@ _SDK_NAMES = frozenset(
 )
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _SDK_NAMES:
-        value = getattr(importlib.import_module("runyard.sdk"), name)
+        value: object = getattr(importlib.import_module("runyard.sdk"), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'runyard' has no attribute {name!r}")
@@ -69,19 +72,24 @@ def __dir__() -> list[str]:
 __all__ = [
     "VERSION",
     "AuthenticationError",
+    "ConflictError",
     "Environment",
     "Experiment",
     "ImmutablePropertyError",
     "InvalidStatusTransitionError",
     "LimitExceededError",
     "NotFoundError",
+    "OfflineError",
     "OfflineRun",
+    "PayloadTooLargeError",
     "PermissionDeniedError",
     "Run",
     "RunConfiguration",
     "RunyardError",
     "ScriptRunConfig",
     "Status",
+    "StoreError",
+    "StoreUnavailableError",
     "TransportError",
     "ValidationError",
     "Workspace",

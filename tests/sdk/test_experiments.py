@@ -46,3 +46,12 @@ def test_archiving_an_experiment_that_was_never_used_creates_then_archives_it(
 def test_get_experiment_of_unknown_name_is_not_found(workspace: Workspace) -> None:
     with pytest.raises(NotFoundError, match="ghost"):
         workspace.transport.store.get_experiment("ghost")
+
+
+def test_unknown_status_filter_is_bad_input_not_a_conflict(workspace: Workspace) -> None:
+    exp = Experiment(workspace, "filtered")
+    exp.start_logging().complete()
+    with pytest.raises(ValidationError, match="unknown run status 'Done'") as refused:
+        list(exp.get_runs(status="Done"))
+    assert refused.value.http_status == 400
+    assert [r.get_status() for r in exp.get_runs(status="Completed")] == ["Completed"]

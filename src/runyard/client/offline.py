@@ -26,18 +26,12 @@ from runyard.core.entities import (
     RunFilter,
     run_changes,
 )
-from runyard.core.errors import ImmutablePropertyError, NotFoundError, RunyardError
+from runyard.core.errors import ImmutablePropertyError, NotFoundError, OfflineError
 from runyard.core.history import History
 from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
 from runyard.core.status import TERMINAL, Status, check_transition
 from runyard.store.base import TrackingStore
-
-
-class OfflineError(RunyardError):
-    """The call needs the server, and this process runs in offline mode."""
-
-    http_status = 503
 
 
 def _needs_server(what: str) -> NoReturn:
