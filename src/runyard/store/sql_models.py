@@ -220,13 +220,14 @@ class ModelVersions(ModelStore):
             pk = self._version_pk(conn, name, version, lock=True)
             if not properties:
                 return
-            existing = dict(
-                conn.execute(
+            existing: dict[str, str] = {
+                key: value
+                for key, value in conn.execute(
                     select(model_version_properties.c.key, model_version_properties.c.value).where(
                         model_version_properties.c.version_id == pk
                     )
-                ).tuples()
-            )
+                )
+            }
             for key, value in properties.items():
                 if key in existing and existing[key] != value:
                     raise ImmutablePropertyError(
