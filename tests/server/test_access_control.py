@@ -225,20 +225,23 @@ def client(secured: Secured) -> Iterator[httpx.Client]:
 
 @dataclass(frozen=True)
 class Victim:
-    """A Running run of team-a with tags, properties, points, a file and log lines, and a
-    source snapshot of team-a."""
+    """A Running run of team-a with tags, properties, points, a file and log lines, a model
+    registered from that file, and a source snapshot of team-a."""
 
     experiment: str
     run_id: str
     snapshot_id: str
     #: An id no snapshot has yet: the one requests try to upload.
     new_snapshot_id: str
+    #: A model registered from the run's file (version 1).
+    model: str = ""
 
 
 @pytest.fixture
 def victim(secured: Secured, client: httpx.Client) -> Victim:
     """A fresh run in team-a, in an experiment of its own."""
     experiment = f"victim-{uuid.uuid4().hex[:8]}"
+    model = f"{experiment}-model"
     run_id = str(uuid.uuid4())
     snapshot_id = uuid.uuid4().hex
     owner = {"authorization": secured.auth(TEAM_A, "owner")}
@@ -263,9 +266,14 @@ def victim(secured: Secured, client: httpx.Client) -> Victim:
             f"{base}/runs/{run_id}/logs/stdout", json={"lines": ["epoch 1"]}, headers=owner
         ),
         client.put(f"{base}/snapshots/{snapshot_id}", content=source_zip(), headers=owner),
+        client.post(
+            f"{base}/models/{model}/versions",
+            json={"run_id": run_id, "path": MODEL_FILE, "properties": {"owner": TEAM_A}},
+            headers=owner,
+        ),
     ):
         assert 200 <= response.status_code < 300, response.text
-    return Victim(experiment, run_id, snapshot_id, uuid.uuid4().hex)
+    return Victim(experiment, run_id, snapshot_id, uuid.uuid4().hex, model)
 
 
 def api_routes(client: httpx.Client) -> set[tuple[str, str]]:
@@ -292,11 +300,19 @@ def api_calls(client: httpx.Client, workspace: str, victim: Victim) -> list[Call
         **extra: Any,
     ) -> Call:
         path = template.format(
-            run_id=victim.run_id, name=name, stream="stdout", snapshot_id=snapshot
+            run_id=victim.run_id,
+            name=name,
+            stream="stdout",
+            snapshot_id=snapshot,
+            model_name=victim.model,
+            version=1,
+            upload_key=upload_key,
         )
         return Call(method, API + template, f"/api/v1/workspaces/{workspace}{path}", **extra)
 
     new_run = {"run_id": str(uuid.uuid4()), "experiment_name": exp, "status": "Running"}
+    upload_key = uuid.uuid4().hex
+    model = "/models/{model_name}/versions/{version}"
     calls = [
         call("GET", "/experiments", params={"include_archived": "true"}),
         call("GET", "/experiments/{name}"),
@@ -330,6 +346,20 @@ def api_calls(client: httpx.Client, workspace: str, victim: Victim) -> list[Call
         ),
         call("GET", "/snapshots/{snapshot_id}/exists"),
         call("GET", "/snapshots/{snapshot_id}"),
+        call("PUT", "/model-uploads/{upload_key}/files/{name}", name="m.txt", content=b"local"),
+        call(
+            "POST",
+            "/models/{model_name}/versions",
+            json_body={"run_id": victim.run_id, "path": MODEL_FILE},
+        ),
+        call("POST", "/models/search", json_body={"name": victim.model}),
+        call("GET", "/models/{model_name}/versions"),
+        call("GET", "/models/{model_name}/latest"),
+        call("GET", model),
+        call("PUT", model + "/tags", json_body={"tags": {"intruder": "yes"}}),
+        call("POST", model + "/tags/remove", json_body={"keys": ["intruder"]}),
+        call("POST", model + "/properties", json_body={"properties": {"intruder": "yes"}}),
+        call("GET", model + "/files/{name}", name="model.txt"),
         call("POST", "/experiments/{name}/archive", json_body={"archived": True}),
         call("POST", "/runs/{run_id}/status", json_body={"status": "Canceled", "error": None}),
     ]
@@ -376,6 +406,10 @@ def visible_state(client: httpx.Client, authorization: str, victim: Victim) -> d
         "runs": sorted(doc["runId"] for doc in search.json()["runs"]),
         "source": source.content,
         "new snapshot": get(f"{snapshots}/{victim.new_snapshot_id}/exists"),
+        "models": client.post(f"{base}/models/search", json={}, headers=headers).json(),
+        "model file": client.get(
+            f"{base}/models/{victim.model}/versions/1/files/model.txt", headers=headers
+        ).content,
     }
 
 
@@ -478,6 +512,30 @@ def test_token_cannot_reach_another_workspaces_run_through_its_own_workspace(
     assert client.get(probe, headers={"authorization": owner_b}).json() == {"exists": False}
 
 
+def test_token_cannot_reach_another_workspaces_models_through_its_own_workspace(
+    secured: Secured, client: httpx.Client, victim: Victim
+) -> None:
+    """Team-b names team-a's model (and run) on its own workspace: nothing is found."""
+    calls = [c for c in api_calls(client, TEAM_B, victim) if "/model" in c.template]
+    owner_a = secured.auth(TEAM_A, "owner")
+    owner_b = secured.auth(TEAM_B, "owner")
+    before = visible_state(client, owner_a, victim)
+
+    def expected(call: Call) -> tuple[int, str | None]:
+        if call.template.endswith("/search") or "/model-uploads/" in call.template:
+            return (200, None)  # team-b's own (empty) registry; an upload into its own space
+        if call.method == "POST" and call.template.endswith("/versions"):
+            return (404, "NotFoundError")  # team-a's run does not exist in team-b
+        return (404, "ModelNotFoundError")
+
+    wrong = unexpected_answers(client, calls, owner_b, expected)
+
+    assert wrong == []
+    assert visible_state(client, owner_a, victim) == before
+    search = f"/api/v1/workspaces/{TEAM_B}/models/search"
+    assert client.post(search, json={}, headers={"authorization": owner_b}).json() == []
+
+
 @pytest.mark.parametrize(
     "authorization",
     [None, "Bearer ryt_not-a-token", "Bearer", "Basic dGVhbS1hOm93bmVy", "ryt_no-scheme"],
@@ -533,7 +591,7 @@ def test_reader_may_read_and_search_but_every_write_is_refused(
     before = visible_state(client, owner_a, victim)
 
     def expected(call: Call) -> tuple[int, str | None]:
-        reads = call.method == "GET" or call.template.endswith("/runs/search")
+        reads = call.method == "GET" or call.template.endswith("/search")
         return (200, None) if reads else (403, "PermissionDeniedError")
 
     wrong = unexpected_answers(client, calls, secured.auth(TEAM_A, "reader"), expected)
