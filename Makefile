@@ -18,7 +18,7 @@ setup: $(STAMP)
 ## run: log example runs into ./.runyard, print a summary, then serve the API on 127.0.0.1:8765
 run: $(STAMP)
 	$(BIN)/python examples/log_every_kind.py
-	$(BIN)/runyard run submit-script -e explore-runs -d examples hello_script.py --query "{run: runId, status: status}"
+	$(BIN)/runyard run submit-script -e explore-runs -d examples --query "{run: runId, status: status}" hello_script.py
 	$(BIN)/runyard run list -e explore-runs -o table --last 5 --query "[].{run: runId, status: status, target: target, tags: tags}"
 	$(BIN)/runyard server --host 127.0.0.1 --port 8765
 

@@ -2,7 +2,15 @@
 
 A script written for the Azure ML SDK v1 (`from azureml.core import Workspace,
 Experiment, Run`) runs here after changing its imports to `from runyard import ...`.
+
+The SDK's classes load on first use (PEP 562), so `import runyard.core.status` or the
+server does not pull the SDK, its transports and SQLAlchemy in with the package.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from runyard.core.errors import (
     AuthenticationError,
@@ -17,20 +25,49 @@ from runyard.core.errors import (
     ValidationError,
 )
 from runyard.core.status import Status
-from runyard.sdk import (
-    Environment,
-    Experiment,
-    Model,
-    OfflineRun,
-    Run,
-    RunConfiguration,
-    ScriptRunConfig,
-    Workspace,
-)
+from runyard.version import __version__
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from runyard.sdk import (
+        Environment,
+        Experiment,
+        Model,
+        OfflineRun,
+        Run,
+        RunConfiguration,
+        ScriptRunConfig,
+        Workspace,
+    )
+
 #: Azure's `azureml.core.VERSION`, for scripts that print it.
 VERSION = __version__
+
+#: The SDK's public names, imported from `runyard.sdk` when first asked for.
+_SDK_NAMES = frozenset(
+    {
+        "Environment",
+        "Experiment",
+        "Model",
+        "OfflineRun",
+        "Run",
+        "RunConfiguration",
+        "ScriptRunConfig",
+        "Workspace",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SDK_NAMES:
+        value = getattr(importlib.import_module("runyard.sdk"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'runyard' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SDK_NAMES})
+
 
 __all__ = [
     "VERSION",
@@ -53,4 +90,5 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "Workspace",
+    "__version__",
 ]

@@ -28,13 +28,13 @@ from runyard.core.entities import (
     run_changes,
 )
 from runyard.core.errors import TransportError
+from runyard.core.history import History
 from runyard.core.limits import Limits
+from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricKind, MetricSeries, PointBatch
 from runyard.core.status import Status
 from runyard.core.wire import MEDIA_TYPE, decode_batches, encode_batches
 from runyard.store.base import TrackingStore
-from runyard.store.logs import LogLine
-from runyard.store.rollups import History
 
 
 class HttpTrackingStore(TrackingStore):

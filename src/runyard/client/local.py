@@ -11,10 +11,10 @@ from runyard.client.base import FileStore, Transport
 from runyard.client.models import ModelRegistry
 from runyard.core.errors import ValidationError
 from runyard.core.limits import Limits
+from runyard.core.names import DEFAULT_WORKSPACE
 from runyard.core.paths import model_prefix, run_prefix
 from runyard.core.registry import ModelFilter, ModelVersion, NewModelVersion
 from runyard.store.base import TrackingStore
-from runyard.store.database import DEFAULT_WORKSPACE
 from runyard.store.sql import SqlTrackingStore
 
 

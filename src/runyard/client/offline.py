@@ -28,12 +28,12 @@ from runyard.core.entities import (
     run_changes,
 )
 from runyard.core.errors import ImmutablePropertyError, NotFoundError, RunyardError
+from runyard.core.history import History
+from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
 from runyard.core.registry import ModelFilter, ModelVersion, NewModelVersion
 from runyard.core.status import TERMINAL, Status, check_transition
 from runyard.store.base import TrackingStore
-from runyard.store.logs import LogLine
-from runyard.store.rollups import History
 
 
 class OfflineError(RunyardError):

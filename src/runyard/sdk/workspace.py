@@ -14,8 +14,7 @@ from runyard.client.base import Transport
 from runyard.client.pipeline import LoggingPipeline
 from runyard.core.errors import ValidationError
 from runyard.core.limits import Limits
-from runyard.core.names import validate_workspace_name
-from runyard.store.database import DEFAULT_WORKSPACE
+from runyard.core.names import DEFAULT_WORKSPACE, validate_workspace_name
 
 if TYPE_CHECKING:
     from runyard.sdk.experiment import Experiment

@@ -15,10 +15,11 @@ from runyard.artifacts import ArtifactStore
 from runyard.core.errors import AuthenticationError, PermissionDeniedError
 from runyard.core.limits import Limits
 from runyard.core.names import validate_workspace_name
+from runyard.core.roles import Grant, Role
 from runyard.server.config import ServerConfig, is_loopback
 from runyard.store.database import Database
 from runyard.store.sql import SqlTrackingStore
-from runyard.store.tokens import Grant, Role, TokenStore
+from runyard.store.tokens import TokenStore
 
 _GRANT_TTL = 5.0
 _MAX_CACHED_GRANTS = 10_000

@@ -6,11 +6,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 
 from runyard.core.entities import ExperimentInfo, NewRun, RunDocument, RunError, RunFilter
+from runyard.core.history import History
+from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
 from runyard.core.registry import ModelFilter, ModelVersion, NewModelVersion
 from runyard.core.status import Status
-from runyard.store.logs import LogLine
-from runyard.store.rollups import History
 
 
 class TrackingStore(ABC):

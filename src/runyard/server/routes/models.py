@@ -28,6 +28,7 @@ from runyard.core.registry import (
     validate_model_name,
     validate_new_model_version,
 )
+from runyard.core.roles import Role
 from runyard.core.tags import validate_properties, validate_tags
 from runyard.server.access import Access, require
 from runyard.server.bodies import MAX_FILE_BODY, spool_body
@@ -40,7 +41,6 @@ from runyard.server.models import (
     SetTags,
     StoredFile,
 )
-from runyard.store.tokens import Role
 
 router = APIRouter(tags=["models"])
 Reader = Annotated[Access, Depends(require(Role.READER))]
