@@ -17,6 +17,7 @@ from runyard import (
     ModelNotFoundError,
     NotFoundError,
     Run,
+    RunyardError,
     ValidationError,
     Workspace,
 )
@@ -445,3 +446,10 @@ def test_offline_mode_says_models_need_the_server(
         run.complete()
     finally:
         close_all()
+
+
+def test_an_offline_run_says_how_to_register_instead() -> None:
+    offline = Run.get_context()
+
+    with pytest.raises(RunyardError, match=r"Model\.register\(workspace, model_path"):
+        offline.register_model("clf", "outputs/model.pkl")
