@@ -15,17 +15,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runyard.core.errors import ConflictError, ModelNotFoundError, ValidationError
-from runyard.core.registry import (
-    ModelFilter,
-    ModelVersion,
-    NewModelVersion,
-    filter_pairs,
-    parse_model_id,
-    validate_model_name,
-    validate_model_version,
-)
+from runyard.core.errors import ConflictError, ValidationError
+from runyard.core.registry import ModelVersion, validate_model_name
 from runyard.core.tags import validate_properties, validate_tags
+from runyard.sdk.model_lookup import (
+    find_version,
+    local_model_path,
+    model_filter,
+    new_version,
+    registry_of,
+)
 from runyard.sdk.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -56,7 +55,7 @@ class Model:
         document: ModelVersion | None = kwargs.pop("_document", None)
         self._workspace = workspace
         if document is None:
-            document = _find(
+            document = find_version(
                 workspace, name, id, tags, properties, version, run_id, model_framework
             )
         self._doc = document
@@ -89,7 +88,7 @@ class Model:
                 "child_paths is not supported: register the folder, or a folder holding "
                 "only the files wanted"
             )
-        new = _new_version(
+        new = new_version(
             workspace,
             model_name,
             None,
@@ -99,7 +98,7 @@ class Model:
             model_framework,
             model_framework_version,
         )
-        return Model._of(workspace, _registry(workspace).register_local(new, model_path))
+        return Model._of(workspace, registry_of(workspace).register_local(new, model_path))
 
     # Finding
     @staticmethod
@@ -120,8 +119,8 @@ class Model:
         matching version of each name."""
         if dataset_id is not None:
             raise ValidationError("dataset_id is not supported: runyard has no datasets")
-        found = _registry(workspace).list(
-            _filter(workspace, name, tags, properties, run_id, latest)
+        found = registry_of(workspace).list(
+            model_filter(workspace, name, tags, properties, run_id, latest)
         )
         return [
             Model._of(workspace, doc)
@@ -143,23 +142,7 @@ class Model:
             if not (folder / model.path).exists():
                 return model.download(folder, exist_ok=True)
             return str(folder / model.path)
-        versions = base / model_name
-        if version is None:
-            numbers = sorted(int(p.name) for p in versions.glob("*") if p.name.isdigit())
-            if not numbers:
-                raise ModelNotFoundError(
-                    f"model {model_name!r} is not in {str(versions)!r}; pass _workspace= to "
-                    "download it from the workspace"
-                )
-            version = numbers[-1]
-        folder = versions / str(validate_model_version(version))
-        entries = sorted(folder.iterdir()) if folder.is_dir() else []
-        if len(entries) != 1:
-            raise ModelNotFoundError(
-                f"model {model_name}:{version} is not in {str(folder)!r}; pass _workspace= "
-                "to download it from the workspace"
-            )
-        return str(entries[0])
+        return local_model_path(base, model_name, version)
 
     @staticmethod
     def deserialize(workspace: Workspace, model_payload: dict[str, Any]) -> Model:
@@ -306,7 +289,7 @@ class Model:
 
     @property
     def _registry(self) -> ModelRegistry:
-        return _registry(self._workspace)
+        return registry_of(self._workspace)
 
     def _refresh(self) -> None:
         self._doc = self._registry.get(self.name, self.version)
@@ -337,7 +320,7 @@ def register_run_model(
     """What `Run.register_model` does: the run's file or folder at `model_path` (default:
     the model's name) becomes the next version of `model_name`."""
     workspace = run.experiment.workspace
-    new = _new_version(
+    new = new_version(
         workspace,
         model_name,
         run.id,
@@ -348,81 +331,4 @@ def register_run_model(
         model_framework_version,
     )
     path = model_name if model_path is None else os.fspath(model_path)
-    return Model._of(workspace, _registry(workspace).register_from_run(new, path))
-
-
-def _registry(workspace: Workspace) -> ModelRegistry:
-    return workspace._transport.models
-
-
-def _new_version(
-    workspace: Workspace,
-    name: str,
-    run_id: str | None,
-    tags: dict[str, Any] | None,
-    properties: dict[str, Any] | None,
-    description: str | None,
-    framework: str | None,
-    framework_version: str | None,
-) -> NewModelVersion:
-    limits = workspace.limits
-    return NewModelVersion(
-        name=validate_model_name(name),
-        run_id=run_id,
-        description=description,
-        model_framework=framework,
-        model_framework_version=framework_version,
-        tags=validate_tags(tags or {}, limits),
-        properties=validate_properties(properties or {}, limits),
-    )
-
-
-def _filter(
-    workspace: Workspace,
-    name: str | None,
-    tags: Any,
-    properties: Any,
-    run_id: str | None,
-    latest: bool,
-) -> ModelFilter:
-    return ModelFilter(
-        name=None if name is None else validate_model_name(name),
-        tags=filter_pairs(tags, "tags"),
-        properties=filter_pairs(properties, "properties"),
-        run_id=run_id,
-        latest=latest,
-    )
-
-
-def _find(
-    workspace: Workspace,
-    name: str | None,
-    model_id: str | None,
-    tags: Any,
-    properties: Any,
-    version: int | None,
-    run_id: str | None,
-    model_framework: str | None,
-) -> ModelVersion:
-    """The version `Model(...)` names: by id, by name (and version), newest matching."""
-    if model_id is not None:
-        id_name, id_version = parse_model_id(model_id)
-        if name is not None and name != id_name:
-            raise ValidationError(f"name {name!r} and id {model_id!r} name different models")
-        name, version = id_name, id_version if id_version is not None else version
-    if name is None:
-        raise ValidationError("Model(workspace, ...) needs a name or an id ('name:version')")
-    if version is not None:
-        version = validate_model_version(version)
-    registry = _registry(workspace)
-    if not (tags or properties or run_id or model_framework):
-        return registry.get(name, version)
-    candidates = [
-        doc
-        for doc in registry.list(_filter(workspace, name, tags, properties, run_id, False))
-        if (version is None or doc.version == version)
-        and (model_framework is None or doc.model_framework == model_framework)
-    ]
-    if not candidates:
-        raise ModelNotFoundError(f"no version of model {name!r} matches the filters given")
-    return candidates[0]
+    return Model._of(workspace, registry_of(workspace).register_from_run(new, path))
