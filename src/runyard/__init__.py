@@ -7,27 +7,30 @@ The SDK's classes load on first use (PEP 562), so `import runyard.core.status` o
 server does not pull the SDK, its transports and SQLAlchemy in with the package.
 """
 
-from __future__ import annotations
-
 import importlib
-from typing import TYPE_CHECKING, Any
+import typing
 
 from runyard.core.errors import (
     AuthenticationError,
+    ConflictError,
     ImmutablePropertyError,
     InvalidStatusTransitionError,
     LimitExceededError,
     ModelNotFoundError,
     NotFoundError,
+    OfflineError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     RunyardError,
+    StoreError,
+    StoreUnavailableError,
     TransportError,
     ValidationError,
 )
 from runyard.core.status import Status
 from runyard.version import __version__
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from runyard.sdk import (
         Environment,
         Experiment,
@@ -57,9 +60,9 @@ _SDK_NAMES = frozenset(
 )
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _SDK_NAMES:
-        value = getattr(importlib.import_module("runyard.sdk"), name)
+        value: object = getattr(importlib.import_module("runyard.sdk"), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'runyard' has no attribute {name!r}")
@@ -72,6 +75,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "VERSION",
     "AuthenticationError",
+    "ConflictError",
     "Environment",
     "Experiment",
     "ImmutablePropertyError",
@@ -80,13 +84,17 @@ __all__ = [
     "Model",
     "ModelNotFoundError",
     "NotFoundError",
+    "OfflineError",
     "OfflineRun",
+    "PayloadTooLargeError",
     "PermissionDeniedError",
     "Run",
     "RunConfiguration",
     "RunyardError",
     "ScriptRunConfig",
     "Status",
+    "StoreError",
+    "StoreUnavailableError",
     "TransportError",
     "ValidationError",
     "Workspace",

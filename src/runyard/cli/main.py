@@ -118,7 +118,7 @@ def experiment() -> None:
 @output_options
 def experiment_list(show_all: bool, config: Path | None, output: str, query: str | None) -> None:
     """Experiments with their run counts and last activity."""
-    store = open_workspace(config)._transport.store
+    store = open_workspace(config).transport.store
     rows = [e.to_json_dict() for e in store.list_experiments(include_archived=show_all)]
     emit(rows, output, query, ["name", "runCount", "activeRunCount", "lastActivityUtc"])
 
@@ -144,7 +144,7 @@ def run_list(
 ) -> None:
     """Runs of an experiment, newest first, as Azure run documents."""
     exp = Experiment(open_workspace(config), experiment_name)
-    exp.workspace._transport.store.get_experiment(experiment_name)
+    exp.workspace.transport.store.get_experiment(experiment_name)
     rows = []
     for found in exp.get_runs(status=status):
         rows.append(found.document())  # the search page holds it: no request per run

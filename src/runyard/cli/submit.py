@@ -68,8 +68,6 @@ def submit_script(
     arguments: tuple[str, ...],
 ) -> None:
     """Run SCRIPT [ARGUMENTS] as a tracked run; print its output until it ends."""
-    from runyard.compute.submit import submit_script as submit
-
     workspace = Workspace.from_config(config)
     experiment = Experiment(workspace, experiment_name)
     script_config = ScriptRunConfig(
@@ -89,8 +87,7 @@ def submit_script(
         disable=not err.is_terminal,  # no stray blank line before a one-line error
     ) as progress:
         task = progress.add_task("snapshot", total=None)
-        run = submit(
-            experiment,
+        run = experiment.submit(
             script_config,
             dict(parse_tag(t, "--tag") for t in tags),
             progress=lambda done, total: progress.update(task, completed=done, total=total),

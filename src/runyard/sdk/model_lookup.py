@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def registry_of(workspace: Workspace) -> ModelRegistry:
     """The model registry of the workspace's transport."""
-    return workspace._transport.models
+    return workspace.transport.models
 
 
 def new_version(

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from runyard.core.entities import ExperimentInfo, NewRun, RunDocument, RunError, RunFilter
 from runyard.core.history import History
+from runyard.core.limits import Limits
 from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
 from runyard.core.registry import ModelFilter, ModelVersion, NewModelVersion
@@ -15,6 +16,9 @@ from runyard.core.status import Status
 
 class TrackingStore(ABC):
     """Runs, their metadata and their metric points. Every method is one transaction."""
+
+    #: The limits the store enforces on what it is given (callers check early with them).
+    limits: Limits
 
     # Experiments
     @abstractmethod
@@ -108,6 +112,13 @@ class TrackingStore(ABC):
         self, run_id: str, name: str, column: str = "", max_points: int | None = None
     ) -> History:
         """A metric's points for a chart, downsampled to `max_points` buckets if longer."""
+
+    @abstractmethod
+    def read_points_since(
+        self, run_id: str, cursors: dict[tuple[str, str], tuple[int, int]], limit: int = 10_000
+    ) -> list[MetricSeries]:
+        """Points logged after each metric's (step, seq) cursor, keyed by (name, column);
+        metrics absent from `cursors` start at the beginning. For live streams."""
 
     # Logs
     @abstractmethod

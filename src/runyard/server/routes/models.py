@@ -72,7 +72,7 @@ def _register(access: Access, new: NewModelVersion, body: RegisterModel) -> Mode
                     "upload one file, or one folder's files under its name, before registering"
                 )
             copy_stored_files(files, source, tops.pop(), staged, f"upload {body.upload_key!r}")
-        version = access.store.create_model_version(
+        version = access.models.create_model_version(
             new, staged.storage_key, staged.path, staged.files
         )
     if body.upload_key is not None:
@@ -123,30 +123,32 @@ async def upload_model_file(
 async def search_models(access: Reader, body: ModelFilter) -> Response:
     """Versions matching the filter (name, tags, properties, run, latest only)."""
     model_filter = validate_model_filter(body, access.store.limits)
-    return SafeJSONResponse(await run_in_threadpool(access.store.list_model_versions, model_filter))
+    return SafeJSONResponse(
+        await run_in_threadpool(access.models.list_model_versions, model_filter)
+    )
 
 
 @router.get("/models/{model_name}/versions", response_model=list[ModelVersion])
 async def list_versions(access: Reader, model_name: str) -> Response:
     """Every version of a model, newest first (404 if the model does not exist)."""
     validate_model_name(model_name)
-    found = await run_in_threadpool(access.store.list_model_versions, ModelFilter(name=model_name))
+    found = await run_in_threadpool(access.models.list_model_versions, ModelFilter(name=model_name))
     if not found:
-        await run_in_threadpool(access.store.get_model_version, model_name)
+        await run_in_threadpool(access.models.get_model_version, model_name)
     return SafeJSONResponse(found)
 
 
 @router.get("/models/{model_name}/latest", response_model=ModelVersion)
 async def latest_version(access: Reader, model_name: str) -> Response:
     """The newest version of a model."""
-    return SafeJSONResponse(await run_in_threadpool(access.store.get_model_version, model_name))
+    return SafeJSONResponse(await run_in_threadpool(access.models.get_model_version, model_name))
 
 
 @router.get("/models/{model_name}/versions/{version}", response_model=ModelVersion)
 async def get_version(access: Reader, model_name: str, version: int) -> Response:
     """One version of a model."""
     return SafeJSONResponse(
-        await run_in_threadpool(access.store.get_model_version, model_name, version)
+        await run_in_threadpool(access.models.get_model_version, model_name, version)
     )
 
 
@@ -154,7 +156,7 @@ async def get_version(access: Reader, model_name: str, version: int) -> Response
 async def set_tags(access: Contributor, model_name: str, version: int, body: SetTags) -> Response:
     """Add or overwrite tags of a version."""
     tags = validate_tags(body.tags, access.store.limits)
-    await run_in_threadpool(access.store.set_model_tags, model_name, version, tags)
+    await run_in_threadpool(access.models.set_model_tags, model_name, version, tags)
     return Response(status_code=204)
 
 
@@ -163,7 +165,7 @@ async def remove_tags(
     access: Contributor, model_name: str, version: int, body: RemoveTags
 ) -> Response:
     """Delete tags of a version by key."""
-    await run_in_threadpool(access.store.remove_model_tags, model_name, version, body.keys)
+    await run_in_threadpool(access.models.remove_model_tags, model_name, version, body.keys)
     return Response(status_code=204)
 
 
@@ -173,14 +175,14 @@ async def add_properties(
 ) -> Response:
     """Add write-once properties (409 if one exists with another value)."""
     properties = validate_properties(body.properties, access.store.limits)
-    await run_in_threadpool(access.store.add_model_properties, model_name, version, properties)
+    await run_in_threadpool(access.models.add_model_properties, model_name, version, properties)
     return Response(status_code=204)
 
 
 @router.get("/models/{model_name}/versions/{version}/files/{name:path}")
 async def download_file(access: Reader, model_name: str, version: int, name: str) -> Response:
     """The content of one file of a version."""
-    found = await run_in_threadpool(access.store.get_model_version, model_name, version)
+    found = await run_in_threadpool(access.models.get_model_version, model_name, version)
     name = validate_artifact_name(name, access.store.limits)
     if name not in found.files:
         raise NotFoundError(
