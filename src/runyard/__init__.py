@@ -16,6 +16,7 @@ from runyard.core.errors import (
     ImmutablePropertyError,
     InvalidStatusTransitionError,
     LimitExceededError,
+    ModelNotFoundError,
     NotFoundError,
     OfflineError,
     PayloadTooLargeError,
@@ -33,6 +34,7 @@ if typing.TYPE_CHECKING:
     from runyard.sdk import (
         Environment,
         Experiment,
+        Model,
         OfflineRun,
         Run,
         RunConfiguration,
@@ -48,6 +50,7 @@ _SDK_NAMES = frozenset(
     {
         "Environment",
         "Experiment",
+        "Model",
         "OfflineRun",
         "Run",
         "RunConfiguration",
@@ -78,6 +81,8 @@ __all__ = [
     "ImmutablePropertyError",
     "InvalidStatusTransitionError",
     "LimitExceededError",
+    "Model",
+    "ModelNotFoundError",
     "NotFoundError",
     "OfflineError",
     "OfflineRun",

@@ -24,7 +24,7 @@ def _run(code: str, folder: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_readme_has_the_examples_these_tests_run() -> None:
-    assert len(BLOCKS) == 2
+    assert len(BLOCKS) == 3
 
 
 def test_tour_example_logs_into_the_local_workspace(tmp_path: Path) -> None:
@@ -48,3 +48,18 @@ def test_submit_example_runs_a_script_and_shows_its_output(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     assert "trained ['--lr', '0.01']" in done.stdout
     assert "final Completed {'lr': 0.01}" in done.stdout
+
+
+def test_models_example_registers_finds_and_downloads_versions(tmp_path: Path) -> None:
+    code = BLOCKS[2] + (
+        "\nassert [m.id for m in Model.list(ws)] == ['sklearn-clf:2', 'sklearn-clf:1']"
+        "\nassert Model(ws, 'sklearn-clf').tags == {'stage': 'prod'}"
+        "\nassert Model(ws, id='sklearn-clf:2').files == ['outputs/model.pkl']\n"
+    )
+    done = _run(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("sklearn-clf:1 1 ")
+    assert lines[1] == "['sklearn-clf:1']"
+    assert lines[2] == "deploy/model.pkl"
+    assert (tmp_path / "deploy" / "model.pkl").read_bytes() == b"trained weights"

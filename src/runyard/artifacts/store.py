@@ -129,6 +129,19 @@ class ArtifactStore:
             self._fs.put(list(locals_), list(paths))
         return sorted(uploads)
 
+    def copy_file(self, prefix: str, name: str, to_prefix: str, to_name: str) -> str:
+        """Copy the file `name` of one prefix to `to_name` of another, inside the store (no
+        round trip through this machine); return the normalised new name."""
+        name, source = self._path(prefix, name)
+        to_name, target = self._path(to_prefix, to_name)
+        self._file_info(prefix, name, source)
+        with self._not_found_as(prefix, name):
+            if self._local:
+                self._write_local(target, to_name, functools.partial(shutil.copyfile, source))
+            else:
+                self._fs.copy(source, target)
+        return to_name
+
     def get_file(self, prefix: str, name: str, local_path: StrPath) -> None:
         """Download the file `name` of the run to `local_path`, creating its parent folders."""
         name, path = self._path(prefix, name)

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from runyard.cli.model import model
 from runyard.cli.options import open_workspace, output_options, parse_tag, workspace_option
 from runyard.cli.output import emit
 from runyard.cli.serve import server, sync, token
@@ -191,6 +192,7 @@ run.add_command(submit_script)
 cli.add_command(server)
 cli.add_command(token)
 cli.add_command(sync)
+cli.add_command(model)
 
 
 def main() -> None:

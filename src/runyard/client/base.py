@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from runyard.store.base import TrackingStore
+
+if TYPE_CHECKING:
+    from runyard.client.models import ModelRegistry
 
 
 class FileStore(Protocol):
@@ -47,6 +50,11 @@ class Transport(ABC):
     @abstractmethod
     def files(self) -> FileStore:
         """Run files and images."""
+
+    @property
+    @abstractmethod
+    def models(self) -> ModelRegistry:
+        """Registered models and their files."""
 
     @abstractmethod
     def close(self) -> None:

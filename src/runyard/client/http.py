@@ -17,6 +17,8 @@ import httpx
 from runyard.client.base import FileStore, Transport
 from runyard.client.http_api import Api, number, raise_for
 from runyard.client.http_files import HttpFileStore
+from runyard.client.http_models import HttpModelRegistry
+from runyard.client.models import ModelRegistry
 from runyard.core.entities import (
     ExperimentInfo,
     NewRun,
@@ -272,6 +274,7 @@ class HttpTransport(Transport):
         self._api = Api(server_url, workspace, token, timeout)
         self._store = HttpTrackingStore(self._api, self.limits)
         self._files = HttpFileStore(self._api, self.limits)
+        self._models = HttpModelRegistry(self._api, self.limits)
 
     @property
     def store(self) -> TrackingStore:
@@ -282,6 +285,11 @@ class HttpTransport(Transport):
     def files(self) -> FileStore:
         """The server's file store."""
         return self._files
+
+    @property
+    def models(self) -> ModelRegistry:
+        """The server's model registry."""
+        return self._models
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -21,6 +21,27 @@ def _run_of(prefix: str) -> str:
     return prefix.rsplit("/", 1)[-1]
 
 
+def stream_to_file(api: Api, path: str, local_path: str | os.PathLike[str]) -> None:
+    """GET `path` into a local file, written whole beside it and then renamed into place."""
+    target = Path(local_path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".runyard-partial-")
+    try:
+        with os.fdopen(handle, "wb") as out, api.client.stream("GET", path) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise_for(response)
+            for chunk in response.iter_bytes():
+                out.write(chunk)
+        os.replace(temp, target)
+    except httpx.HTTPError as exc:
+        os.unlink(temp)
+        raise TransportError(f"cannot reach the runyard server: {exc}") from exc
+    except BaseException:
+        os.unlink(temp)
+        raise
+
+
 class HttpFileStore(FileStore):
     """Run files through the server (which keeps them in its own file store)."""
 
@@ -56,26 +77,7 @@ class HttpFileStore(FileStore):
 
     def get_file(self, prefix: str, name: str, local_path: str | os.PathLike[str]) -> None:
         """Download a file (written whole, then renamed into place)."""
-        target = Path(local_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".runyard-partial-")
-        try:
-            with (
-                os.fdopen(handle, "wb") as out,
-                self._api.client.stream("GET", self._path(prefix, name)) as response,
-            ):
-                if response.status_code >= 400:
-                    response.read()
-                    raise_for(response)
-                for chunk in response.iter_bytes():
-                    out.write(chunk)
-            os.replace(temp, target)
-        except httpx.HTTPError as exc:
-            os.unlink(temp)
-            raise TransportError(f"cannot reach the runyard server: {exc}") from exc
-        except BaseException:
-            os.unlink(temp)
-            raise
+        stream_to_file(self._api, self._path(prefix, name), local_path)
 
     def read_bytes(self, prefix: str, name: str) -> bytes:
         """A file's content."""

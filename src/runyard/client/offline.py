@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from runyard.client.base import FileStore, Transport
+from runyard.client.models import ModelRegistry
 from runyard.client.pipeline import LoggingPipeline
 from runyard.core.entities import (
     ExperimentInfo,
@@ -30,6 +31,7 @@ from runyard.core.errors import ImmutablePropertyError, NotFoundError, OfflineEr
 from runyard.core.history import History
 from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
+from runyard.core.registry import ModelFilter, ModelVersion, NewModelVersion
 from runyard.core.status import TERMINAL, Status, check_transition
 from runyard.store.base import TrackingStore
 
@@ -294,12 +296,54 @@ class OfflineFileStore(FileStore):
         _needs_server("downloading a snapshot")
 
 
+class OfflineModelRegistry(ModelRegistry):
+    """Models need the server: versions are numbered there, and `register_model` returns
+    the version it made, which an offline process cannot know."""
+
+    def register_from_run(self, new: NewModelVersion, path: str) -> ModelVersion:
+        """Needs the server."""
+        _needs_server("registering a model")
+
+    def register_local(
+        self, new: NewModelVersion, local_path: str | os.PathLike[str]
+    ) -> ModelVersion:
+        """Needs the server."""
+        _needs_server("registering a model")
+
+    def get(self, name: str, version: int | None = None) -> ModelVersion:
+        """Needs the server."""
+        _needs_server("reading a model")
+
+    def list(self, model_filter: ModelFilter) -> list[ModelVersion]:
+        """Needs the server."""
+        _needs_server("listing models")
+
+    def set_tags(self, name: str, version: int, tags: dict[str, str | None]) -> None:
+        """Needs the server."""
+        _needs_server("tagging a model")
+
+    def remove_tags(self, name: str, version: int, keys: Iterable[str]) -> None:
+        """Needs the server."""
+        _needs_server("removing a model's tags")
+
+    def add_properties(self, name: str, version: int, properties: dict[str, str]) -> None:
+        """Needs the server."""
+        _needs_server("adding a model's properties")
+
+    def download_file(
+        self, model: ModelVersion, name: str, local_path: str | os.PathLike[str]
+    ) -> None:
+        """Needs the server."""
+        _needs_server("downloading a model")
+
+
 class OfflineTransport(Transport):
     """The transport of a process in offline mode."""
 
     def __init__(self, pipeline: LoggingPipeline, folder: Path) -> None:
         self._store = OfflineStore(pipeline)
         self._files = OfflineFileStore(pipeline, folder)
+        self._models = OfflineModelRegistry()
 
     @property
     def store(self) -> TrackingStore:
@@ -310,6 +354,11 @@ class OfflineTransport(Transport):
     def files(self) -> FileStore:
         """Spooling file store."""
         return self._files
+
+    @property
+    def models(self) -> ModelRegistry:
+        """Models need the server: every call says so."""
+        return self._models
 
     def close(self) -> None:
         """Nothing to close."""

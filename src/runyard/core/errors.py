@@ -80,3 +80,7 @@ class OfflineError(RunyardError):
 
 class StoreUnavailableError(TransportError):
     """The database could not be reached or stayed locked; the call may be retried."""
+
+
+class ModelNotFoundError(NotFoundError):
+    """No registered model has that name (or that version, or matches the filter)."""

@@ -78,3 +78,36 @@ def validate_run_prefix(prefix: str) -> str:
                 "letters, digits, '.', '_' and '-' (not '.' or '..') joined by single '/'"
             )
     return prefix
+
+
+# Where things live in the artifact store: built here and nowhere else. Experiment names
+# start with a letter or digit, so the '_' of the model prefixes cannot meet a run's.
+MODELS_PREFIX = "_models"
+MODEL_UPLOADS_PREFIX = "_model_uploads"
+_STORAGE_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+def validate_storage_key(key: object) -> str:
+    """A model version's or upload's storage key: 32 lowercase hex digits (a uuid4)."""
+    if not isinstance(key, str) or not _STORAGE_KEY.fullmatch(key):
+        raise ValidationError(f"invalid storage key {key!r}: 32 lowercase hex digits")
+    return key
+
+
+def run_prefix(experiment_name: str, run_id: str) -> str:
+    """The prefix of a run's files."""
+    return validate_run_prefix(f"{experiment_name}/{run_id}")
+
+
+def model_prefix(workspace: str, model_name: str, storage_key: str) -> str:
+    """The prefix of one model version's files: its own, written once at registration."""
+    return validate_run_prefix(
+        f"{MODELS_PREFIX}/{workspace}/{model_name}/{validate_storage_key(storage_key)}"
+    )
+
+
+def model_upload_prefix(workspace: str, upload_key: str) -> str:
+    """Where a client's local model files wait for their registration (HTTP only)."""
+    return validate_run_prefix(
+        f"{MODEL_UPLOADS_PREFIX}/{workspace}/{validate_storage_key(upload_key)}"
+    )

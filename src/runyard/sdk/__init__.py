@@ -1,6 +1,7 @@
-"""The user-facing API: Workspace, Experiment, Run."""
+"""The user-facing API: Workspace, Experiment, Run, Model."""
 
 from runyard.sdk.experiment import Experiment
+from runyard.sdk.model import Model
 from runyard.sdk.offline import OfflineRun
 from runyard.sdk.run import Run
 from runyard.sdk.script_run import (
@@ -16,6 +17,7 @@ __all__ = [
     "DockerSection",
     "Environment",
     "Experiment",
+    "Model",
     "OfflineRun",
     "PythonSection",
     "Run",

@@ -172,6 +172,14 @@ class OfflineRun:
         print(f"Attempted to upload file {name}")
         return name
 
+    def register_model(self, model_name: str, model_path: str | None = None, **_kwargs: Any) -> Any:
+        """An offline run keeps no files, so there is nothing to register: say what to do."""
+        raise RunyardError(
+            f"cannot register model {model_name!r} from an offline run (this script is not a "
+            "submitted run, so its files are kept nowhere); submit the script, or register "
+            "the local file with Model.register(workspace, model_path, model_name)"
+        )
+
     def child_run(
         self, name: str | None = None, run_id: str | None = None, outputs: str | None = None
     ) -> OfflineRun:

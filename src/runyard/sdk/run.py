@@ -15,6 +15,7 @@ from runyard.core.entities import RunDocument, RunError
 from runyard.core.errors import RunyardError, TransportError
 from runyard.core.limits import check_length
 from runyard.core.names import validate_run_id
+from runyard.core.paths import run_prefix
 from runyard.core.run_environment import ENV_RUN_ID
 from runyard.core.status import Status
 from runyard.core.tags import validate_properties, validate_tags
@@ -26,6 +27,7 @@ from runyard.sdk.run_metrics import MetricLogging
 from runyard.sdk.workspace import Workspace
 
 if TYPE_CHECKING:
+    from runyard.sdk.model import Model
     from runyard.sdk.offline import OfflineRun
 
 log = logging.getLogger("runyard")
@@ -142,7 +144,7 @@ class Run(MetricLogging, RunFiles, RunChildren):
         return self._doc
 
     def _artifact_prefix(self) -> str:
-        return f"{self._experiment.name}/{self._id}"
+        return run_prefix(self._experiment.name, self._id)
 
     def _flush_for_read(self) -> None:
         left = self._pipeline.flush(flush_timeout())
@@ -349,6 +351,37 @@ class Run(MetricLogging, RunFiles, RunChildren):
     def get_properties(self) -> dict[str, str]:
         """The run's properties."""
         return dict(self._refresh().properties)
+
+    # Models
+    def register_model(
+        self,
+        model_name: str,
+        model_path: str | None = None,
+        tags: dict[str, Any] | None = None,
+        properties: dict[str, Any] | None = None,
+        model_framework: str | None = None,
+        model_framework_version: str | None = None,
+        description: str | None = None,
+        datasets: Any = None,
+        sample_input_dataset: Any = None,
+        sample_output_dataset: Any = None,
+        resource_configuration: Any = None,
+        **kwargs: Any,
+    ) -> Model:
+        """Register a file or folder this run uploaded (`outputs/model.pkl`, `outputs`) as
+        the next version of `model_name`; the version keeps its own copy of the files."""
+        from runyard.sdk.model import register_run_model
+
+        return register_run_model(
+            self,
+            model_name,
+            model_path,
+            tags,
+            properties,
+            model_framework,
+            model_framework_version,
+            description,
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Run) and other._id == self._id

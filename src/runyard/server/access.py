@@ -17,7 +17,7 @@ from runyard.core.limits import Limits
 from runyard.core.names import validate_workspace_name
 from runyard.core.roles import Grant, Role
 from runyard.server.config import ServerConfig, is_loopback
-from runyard.store.base import TrackingStore
+from runyard.store.base import ModelStore, TrackingStore
 from runyard.store.database import Database
 from runyard.store.sql import SqlTrackingStore
 from runyard.store.tokens import TokenStore
@@ -28,12 +28,14 @@ _MAX_CACHED_GRANTS = 10_000
 
 @dataclass(frozen=True)
 class Access:
-    """A request's view: one workspace's store and files, and the caller's role."""
+    """A request's view: one workspace's store, model registry and files, and the caller's
+    role."""
 
     workspace: str
     role: Role
     store: TrackingStore
     files: ArtifactStore
+    models: ModelStore
 
 
 class AccessControl:
@@ -45,7 +47,7 @@ class AccessControl:
         self.files = files
         self.tokens = TokenStore(db)
         self.limits = Limits.from_env()
-        self._stores: dict[str, TrackingStore] = {}
+        self._stores: dict[str, SqlTrackingStore] = {}
         self._files: dict[str, ArtifactStore] = {}
         self._grants: dict[str, tuple[float, Grant | None]] = {}
         self._required: tuple[float, bool] = (0.0, False)
@@ -73,8 +75,8 @@ class AccessControl:
             self._grants[token] = (time.monotonic(), grant)
         return grant
 
-    def store(self, workspace: str) -> TrackingStore:
-        """The store view of a workspace (created on first use)."""
+    def store(self, workspace: str) -> SqlTrackingStore:
+        """The store view of a workspace (created on first use): runs and models."""
         with self._lock:
             found = self._stores.get(workspace)
             if found is None:
@@ -106,7 +108,8 @@ class AccessControl:
         files = self._files.get(workspace)
         if files is None:
             files = self._files[workspace] = self.files.for_snapshot_scope(workspace)
-        return Access(workspace, role, self.store(workspace), files)
+        store = self.store(workspace)
+        return Access(workspace, role, store, files, store)
 
 
 def require(needed: Role) -> Callable[..., Coroutine[Any, Any, Access]]:

@@ -124,7 +124,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (400, "The request's values are invalid or past a limit"),
         (401, "An API token is needed and was missing or invalid"),
         (403, "The token does not reach this workspace or its role is too weak"),
-        (404, "No such experiment, run, file or snapshot in this workspace"),
+        (404, "No such experiment, run, model, file or snapshot in this workspace"),
         (409, "Contradicts what is stored (a property's value, an illegal status change)"),
         (413, "The body is past the server's size cap"),
         (422, "The request is malformed (JSON, types, missing fields)"),
@@ -171,3 +171,17 @@ FILE_BODY: dict[str, Any] = {
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
+
+
+class RegisterModel(_Body):
+    """A new version of a model: a copy of a run's file or folder (`run_id` and `path`),
+    or of files uploaded under `upload_key` (PUT /model-uploads/{upload_key}/files/…)."""
+
+    run_id: str | None = Field(default=None, max_length=255)
+    path: str | None = Field(default=None, max_length=1024)
+    upload_key: str | None = Field(default=None, max_length=32)
+    description: str | None = Field(default=None, max_length=5000)
+    model_framework: str | None = Field(default=None, max_length=255)
+    model_framework_version: str | None = Field(default=None, max_length=255)
+    tags: dict[str, str | None] = Field(default_factory=dict)
+    properties: dict[str, str] = Field(default_factory=dict)

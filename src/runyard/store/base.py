@@ -10,6 +10,7 @@ from runyard.core.history import History
 from runyard.core.limits import Limits
 from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
+from runyard.core.registry import ModelFilter, ModelVersion, NewModelVersion
 from runyard.core.status import Status
 
 
@@ -137,3 +138,35 @@ class TrackingStore(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release connections."""
+
+
+class ModelStore(ABC):
+    """The model registry's records: models by name, their numbered versions with tags,
+    write-once properties and the storage key of their files. Every method is one
+    transaction, confined to one workspace."""
+
+    @abstractmethod
+    def create_model_version(
+        self, new: NewModelVersion, storage_key: str, path: str, files: list[str]
+    ) -> ModelVersion:
+        """Record the next version of a model for files already stored under `storage_key`."""
+
+    @abstractmethod
+    def get_model_version(self, name: str, version: int | None = None) -> ModelVersion:
+        """One version of a model, its newest when `version` is None."""
+
+    @abstractmethod
+    def list_model_versions(self, model_filter: ModelFilter | None = None) -> list[ModelVersion]:
+        """Versions matching the filter, by model name, newest version first."""
+
+    @abstractmethod
+    def set_model_tags(self, name: str, version: int, tags: dict[str, str | None]) -> None:
+        """Add or overwrite tags of a version."""
+
+    @abstractmethod
+    def remove_model_tags(self, name: str, version: int, keys: Iterable[str]) -> None:
+        """Delete tags of a version; unknown keys are ignored."""
+
+    @abstractmethod
+    def add_model_properties(self, name: str, version: int, properties: dict[str, str]) -> None:
+        """Add write-once properties to a version."""

@@ -196,3 +196,59 @@ metric_rollups = Table(
     PrimaryKeyConstraint("metric_id", "block"),
     sqlite_with_rowid=False,
 )
+
+# The model registry: a name per workspace, and its numbered versions. A version's number
+# comes from `next_version`, bumped in the transaction that inserts the version (row-locked
+# on PostgreSQL, the write lock on SQLite); the unique constraint is the last word.
+models = Table(
+    "models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workspace_id", Integer, ForeignKey("workspaces.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("created_time", Double, nullable=False),
+    Column("next_version", Integer, nullable=False, default=1),
+    UniqueConstraint("workspace_id", "name"),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("models.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    # The run it came from, by id (not a foreign key: the run may be in the registry's
+    # past only, and a local registration has none).
+    Column("run_id", String(255), nullable=True),
+    Column("experiment_name", String(255), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("model_framework", String(255), nullable=True),
+    Column("model_framework_version", String(255), nullable=True),
+    Column("created_time", Double, nullable=False),
+    # The version's own files: their prefix's key in the artifact store, and their names.
+    Column("storage_key", String(32), nullable=False, unique=True),
+    Column("path", Text, nullable=False),
+    Column("files", Text, nullable=False),
+    UniqueConstraint("model_id", "version"),
+    Index(None, "run_id"),
+)
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column("version_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("key", String(100), nullable=False),
+    Column("value", Text, nullable=True),
+    PrimaryKeyConstraint("version_id", "key"),
+    Index(None, "key", "value", "version_id"),
+)
+
+model_version_properties = Table(
+    "model_version_properties",
+    metadata,
+    Column("version_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("key", String(100), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("version_id", "key"),
+    Index(None, "key", "value", "version_id"),
+)

@@ -36,10 +36,11 @@ from runyard.store.schema import (
 )
 from runyard.store.search import search_query
 from runyard.store.sql_data import RunData
+from runyard.store.sql_models import ModelVersions
 
 
-class SqlTrackingStore(RunData, TrackingStore):
-    """Runs and metrics of one workspace in SQLite or PostgreSQL."""
+class SqlTrackingStore(RunData, ModelVersions, TrackingStore):
+    """Runs, metrics and registered models of one workspace in SQLite or PostgreSQL."""
 
     def __init__(
         self,

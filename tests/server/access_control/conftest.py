@@ -63,8 +63,9 @@ def client(secured: Secured) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def victim(secured: Secured, client: httpx.Client) -> Victim:
-    """A fresh run in team-a, in an experiment of its own."""
+    """A fresh run in team-a, in an experiment of its own, with a model registered from it."""
     experiment = f"victim-{uuid.uuid4().hex[:8]}"
+    model = f"{experiment}-model"
     run_id = str(uuid.uuid4())
     snapshot_id = uuid.uuid4().hex
     owner = {"authorization": secured.auth(TEAM_A, "owner")}
@@ -89,9 +90,14 @@ def victim(secured: Secured, client: httpx.Client) -> Victim:
             f"{base}/runs/{run_id}/logs/stdout", json={"lines": ["epoch 1"]}, headers=owner
         ),
         client.put(f"{base}/snapshots/{snapshot_id}", content=source_zip(), headers=owner),
+        client.post(
+            f"{base}/models/{model}/versions",
+            json={"run_id": run_id, "path": MODEL_FILE, "properties": {"owner": TEAM_A}},
+            headers=owner,
+        ),
     ):
         assert 200 <= response.status_code < 300, response.text
-    return Victim(experiment, run_id, snapshot_id, uuid.uuid4().hex)
+    return Victim(experiment, run_id, snapshot_id, uuid.uuid4().hex, model)
 
 
 @pytest.fixture

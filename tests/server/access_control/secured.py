@@ -172,14 +172,16 @@ class Secured:
 
 @dataclass(frozen=True)
 class Victim:
-    """A Running run of team-a with tags, properties, points, a file and log lines, and a
-    source snapshot of team-a."""
+    """A Running run of team-a with tags, properties, points, a file and log lines, a model
+    registered from that file, and a source snapshot of team-a."""
 
     experiment: str
     run_id: str
     snapshot_id: str
     #: An id no snapshot has yet: the one requests try to upload.
     new_snapshot_id: str
+    #: A model registered from the run's file (version 1).
+    model: str = ""
 
 
 def api_routes(client: httpx.Client) -> set[tuple[str, str]]:
@@ -206,11 +208,19 @@ def api_calls(client: httpx.Client, workspace: str, victim: Victim) -> list[Call
         **extra: Any,
     ) -> Call:
         path = template.format(
-            run_id=victim.run_id, name=name, stream="stdout", snapshot_id=snapshot
+            run_id=victim.run_id,
+            name=name,
+            stream="stdout",
+            snapshot_id=snapshot,
+            model_name=victim.model,
+            version=1,
+            upload_key=upload_key,
         )
         return Call(method, API + template, f"/api/v1/workspaces/{workspace}{path}", **extra)
 
     new_run = {"run_id": str(uuid.uuid4()), "experiment_name": exp, "status": "Running"}
+    upload_key = uuid.uuid4().hex
+    model = "/models/{model_name}/versions/{version}"
     calls = [
         call("GET", "/experiments", params={"include_archived": "true"}),
         call("GET", "/experiments/{name}"),
@@ -244,6 +254,20 @@ def api_calls(client: httpx.Client, workspace: str, victim: Victim) -> list[Call
         ),
         call("GET", "/snapshots/{snapshot_id}/exists"),
         call("GET", "/snapshots/{snapshot_id}"),
+        call("PUT", "/model-uploads/{upload_key}/files/{name}", name="m.txt", content=b"local"),
+        call(
+            "POST",
+            "/models/{model_name}/versions",
+            json_body={"run_id": victim.run_id, "path": MODEL_FILE},
+        ),
+        call("POST", "/models/search", json_body={"name": victim.model}),
+        call("GET", "/models/{model_name}/versions"),
+        call("GET", "/models/{model_name}/latest"),
+        call("GET", model),
+        call("PUT", model + "/tags", json_body={"tags": {"intruder": "yes"}}),
+        call("POST", model + "/tags/remove", json_body={"keys": ["intruder"]}),
+        call("POST", model + "/properties", json_body={"properties": {"intruder": "yes"}}),
+        call("GET", model + "/files/{name}", name="model.txt"),
         call("POST", "/experiments/{name}/archive", json_body={"archived": True}),
         call("POST", "/runs/{run_id}/status", json_body={"status": "Canceled", "error": None}),
     ]
@@ -290,4 +314,8 @@ def visible_state(client: httpx.Client, authorization: str, victim: Victim) -> d
         "runs": sorted(doc["runId"] for doc in search.json()["runs"]),
         "source": source.content,
         "new snapshot": get(f"{snapshots}/{victim.new_snapshot_id}/exists"),
+        "models": client.post(f"{base}/models/search", json={}, headers=headers).json(),
+        "model file": client.get(
+            f"{base}/models/{victim.model}/versions/1/files/model.txt", headers=headers
+        ).content,
     }

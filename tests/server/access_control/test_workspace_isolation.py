@@ -75,6 +75,30 @@ def test_token_cannot_reach_another_workspaces_run_through_its_own_workspace(
     assert client.get(probe, headers={"authorization": owner_b}).json() == {"exists": False}
 
 
+def test_token_cannot_reach_another_workspaces_models_through_its_own_workspace(
+    secured: Secured, client: httpx.Client, victim: Victim
+) -> None:
+    """Team-b names team-a's model (and run) on its own workspace: nothing is found."""
+    calls = [c for c in api_calls(client, TEAM_B, victim) if "/model" in c.template]
+    owner_a = secured.auth(TEAM_A, "owner")
+    owner_b = secured.auth(TEAM_B, "owner")
+    before = visible_state(client, owner_a, victim)
+
+    def expected(call: Call) -> tuple[int, str | None]:
+        if call.template.endswith("/search") or "/model-uploads/" in call.template:
+            return (200, None)  # team-b's own (empty) registry; an upload into its own space
+        if call.method == "POST" and call.template.endswith("/versions"):
+            return (404, "NotFoundError")  # team-a's run does not exist in team-b
+        return (404, "ModelNotFoundError")
+
+    wrong = unexpected_answers(client, calls, owner_b, expected)
+
+    assert wrong == []
+    assert visible_state(client, owner_a, victim) == before
+    search = f"/api/v1/workspaces/{TEAM_B}/models/search"
+    assert client.post(search, json={}, headers={"authorization": owner_b}).json() == []
+
+
 @pytest.mark.parametrize(
     "authorization",
     [None, "Bearer ryt_not-a-token", "Bearer", "Basic dGVhbS1hOm93bmVy", "ryt_no-scheme"],

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from runyard.artifacts.store import snapshot_name
 from runyard.core.errors import NotFoundError
+from runyard.core.paths import run_prefix as run_prefix_of
 from runyard.core.roles import Role
 from runyard.server.access import Access, require
 from runyard.server.bodies import MAX_FILE_BODY, spool_body
@@ -26,7 +27,7 @@ Contributor = Annotated[Access, Depends(require(Role.CONTRIBUTOR))]
 def run_prefix(access: Access, run_id: str) -> str:
     """The run's folder in the file store; looking the run up confines it to the workspace."""
     doc = access.store.get_run(run_id)
-    return f"{doc.experiment_name}/{doc.run_id}"
+    return run_prefix_of(doc.experiment_name, doc.run_id)
 
 
 @router.get("/runs/{run_id}/files", response_model=FileList)
