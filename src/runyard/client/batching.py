@@ -147,12 +147,10 @@ def _group_scalars(
     if not scalars:
         return
     run_ids, names, values, steps, times, descriptions = zip(*scalars, strict=True)
-    keys = list(zip(run_ids, names, strict=True))
-    distinct = set(keys)
-    if len(distinct) == 1:
-        ((run_id, name),) = distinct
-        _extend(runs, run_id, name, values, steps, times, descriptions)
+    if len(set(run_ids)) == 1 and len(set(names)) == 1:
+        _extend(runs, run_ids[0], names[0], values, steps, times, descriptions)
         return
+    keys = list(zip(run_ids, names, strict=True))
     positions: dict[tuple[str, str], list[int]] = {}
     for index, key in enumerate(keys):
         found = positions.get(key)

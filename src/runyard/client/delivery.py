@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from runyard.client.base import FileStore
@@ -80,6 +81,7 @@ class Deliverer:
         files: FileStore | None = None,
         offline: bool = False,
         interval: float = 0.1,
+        spool_first: Callable[[], object] | None = None,
     ) -> None:
         self.store = store
         self.files = files
@@ -89,6 +91,9 @@ class Deliverer:
         #: Offline: nothing is delivered; everything waits in the spool for `runyard sync`.
         self.offline = offline
         self.interval = interval
+        #: Called before each delivery: spooling what is queued comes first, so this
+        #: thread helps the journaler rather than competing with it for the interpreter.
+        self._spool_first = spool_first
         #: Whether the last try met an unreachable store (waiting for it to come back).
         self.failing = False
         self._work: deque[tuple[int, Work, int]] = deque()  # (number, work, its points)
@@ -171,6 +176,8 @@ class Deliverer:
                 orphans_at = now + ORPHAN_RETRY
                 self._upload_orphans()
             self._recovered.set()
+            if self._spool_first is not None:
+                self._spool_first()
             with self._changed:
                 if not self._work:
                     self._changed.wait(self.interval)

@@ -1,9 +1,10 @@
 """The store calls that can travel through the spool, and how each one is replayed.
 
 A spooled call is recorded as `(op, JSON arguments)`; this table is the one place that
-says which ops exist and what each does to a store. Every operation is safe to replay:
-a call made twice (the process died between making it and recording so) changes
-nothing the second time, or is refused with a ConflictError that replay ignores.
+says which ops exist and what each does to a store. A call made twice (the process died
+between making it and recording so) changes nothing the second time, or is refused with
+a ConflictError that replay ignores — except append_log_lines, whose lines would then
+appear twice (offline mode only spools it).
 """
 
 from __future__ import annotations

@@ -67,7 +67,8 @@ class LoggingPipeline:
         remote: bool = False,
         interval: float = 0.05,
         heartbeat_interval: float = 15.0,
-        chunk_points: int = 250_000,
+        chunk_points: int = 50_000,
+        spool_every: int = 8_192,
         max_pending: int = 2_000_000,
     ) -> None:
         self.store = store
@@ -82,18 +83,27 @@ class LoggingPipeline:
         #: Past this many queued points a logging call spools a chunk itself, and past this
         #: many undelivered ones it waits for the store (back-pressure: bounded memory).
         self.max_pending = max_pending
+        #: Past this many queued items a logging call spools them itself when the journaler
+        #: is not at it already: a starved journaler cannot fall behind a logging loop.
+        self.spool_every = spool_every
         #: What the hot path compares the queue's length with: 0 while delivery lags.
-        self._room = max_pending
+        self._room = spool_every
         #: The queue: appended to by logging calls, taken from the front by the journaler.
         self.queue: list[QueueItem] = []
         self.errors = RunErrors()
+        self._journal_lock = threading.Lock()
+        self._seq = 0
+        self._keep_frames = isinstance(store, FrameSender)
         self.deliverer = Deliverer(
-            store, limits, self.errors, spool=spool, files=files, offline=offline
+            store,
+            limits,
+            self.errors,
+            spool=spool,
+            files=files,
+            offline=offline,
+            spool_first=self._journal_if_queued,
         )
         self.heartbeats = Heartbeats(store, heartbeat_interval)
-        self._keep_frames = isinstance(store, FrameSender)
-        self._seq = 0
-        self._journal_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._closed = False
@@ -133,14 +143,20 @@ class LoggingPipeline:
         self.journal()
 
     def relieve(self) -> None:
-        """Back-pressure, from the logging thread: spool a chunk if the queue has grown past
-        `max_pending`, and wait while delivery lags that far behind (not for a store that
-        is unreachable: the spool keeps what it cannot take)."""
+        """Back-pressure, from the logging thread: spool what is queued unless the journaler
+        is at it (all of it past `max_pending`, waiting for the lock), and wait while
+        delivery lags `max_pending` points behind (not for a store that is unreachable:
+        the spool keeps what it cannot take)."""
         if len(self.queue) > self.max_pending:
-            with self._journal_lock:
-                self._journal(self.chunk_points)
-        self.deliverer.wait_below(self.max_pending // 2)
-        self._room = self.max_pending
+            self.journal()
+        elif self._journal_lock.acquire(blocking=False):
+            try:
+                self._journal(len(self.queue))
+            finally:
+                self._journal_lock.release()
+        if self.deliverer.pending_points > self.max_pending:
+            self.deliverer.wait_below(self.max_pending // 2)
+        self._room = self.spool_every
 
     def watch(self, run_id: str) -> None:
         """Send heartbeats for this run while it is active in this process."""
@@ -166,6 +182,10 @@ class LoggingPipeline:
         """Spool everything queued now; returns the number of the last unit of work spooled."""
         with self._journal_lock:
             return self._journal(len(self.queue))
+
+    def _journal_if_queued(self) -> None:
+        if self.queue:
+            self.journal()
 
     def flush(self, timeout: float | None = None) -> int:
         """Store everything queued before this call; returns how many points still wait.
