@@ -125,8 +125,8 @@ class Deliverer:
     def wait(self, seq: int, deadline: float | None) -> None:
         """Wait until everything numbered up to `seq` is delivered, or the deadline; without
         a deadline, only while the store is reachable."""
-        if self.offline:
-            return
+        if self.offline or not self._thread.is_alive():
+            return  # closed: what is left waits in the spool for the next process
         self._recovered.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
         with self._changed:
             while self._delivered < seq:

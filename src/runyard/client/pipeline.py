@@ -4,7 +4,10 @@ A logging call costs a tuple appended to a list. A point's way to durable storag
 waits on a database or a network: the journaler thread wakes every `interval` seconds
 (50 ms), takes everything queued, groups it by run and metric (column-wise, no Python
 work per point for a burst of one metric) and appends it to this process's spool
-segment — one sequential write per chunk, which a `kill -9` cannot undo. Only then does
+segment — one sequential write per chunk, which a `kill -9` cannot undo. A logging call
+that finds more than `spool_every` items queued, or the journaler overdue by 100 ms,
+spools the queue itself unless the journaler is at it: a journaler starved of CPU cannot
+fall behind a logging loop. Only then does
 the deliverer (delivery.py, its own thread) hand it to the store or server, under an
 idempotency key, and record the ack; whatever a killed process had not delivered is
 delivered by the next runyard process or `runyard sync`, once (orphans.py).
@@ -88,6 +91,8 @@ class LoggingPipeline:
         self.spool_every = spool_every
         #: What the hot path compares the queue's length with: 0 while delivery lags.
         self._room = spool_every
+        #: When the journaler is overdue: a logging call after that spools the queue itself.
+        self._due = _now() + 2 * interval
         #: The queue: appended to by logging calls, taken from the front by the journaler.
         self.queue: list[QueueItem] = []
         self.errors = RunErrors()
@@ -122,8 +127,9 @@ class LoggingPipeline:
     ) -> None:
         """Queue one scalar point, already checked (run.log's hot path: keep it short)."""
         queue = self.queue
-        queue.append((run_id, name, value, step, _now(), description))
-        if len(queue) > self._room:
+        now = _now()
+        queue.append((run_id, name, value, step, now, description))
+        if len(queue) > self._room or now > self._due:
             self.relieve()
 
     def enqueue_batch(self, run_id: str, batch: PointBatch) -> None:
@@ -172,10 +178,9 @@ class LoggingPipeline:
         self.errors.raise_for(run_id)
 
     def calls_pending(self) -> bool:
-        """Whether store calls wait for delivery (a later call must queue behind them)."""
-        return self.deliverer.pending_calls > 0 or any(
-            isinstance(i, CallItem) for i in self.queue[:]
-        )
+        """Whether store calls wait for delivery (a later call must queue behind them);
+        spool_call spools at once, so they wait in the deliverer, not in the queue."""
+        return self.deliverer.pending_calls > 0
 
     # Flushing
     def journal(self) -> int:
@@ -260,6 +265,7 @@ class LoggingPipeline:
             self.deliverer.submit(work, self._seq)
         if self.deliverer.pending_points > self.max_pending and not self.offline:
             self._room = 0  # the next logging call waits for delivery to catch up
+        self._due = _now() + 2 * self.interval
         return self._seq
 
     def _spool(self, entry: Points | Any) -> None:

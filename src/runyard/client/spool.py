@@ -82,6 +82,7 @@ class Spool:
         self._file = self._new_segment()
 
     def _new_segment(self) -> BinaryIO:
+        self.folder.mkdir(parents=True, exist_ok=True)  # another process may have removed it
         path = self.folder / f"{os.getpid()}-{uuid.uuid4().hex[:12]}{_SUFFIX}"
         handle = path.open("ab")
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -91,6 +92,8 @@ class Spool:
     def _write(self, key: str, kind: bytes, *parts: bytes) -> None:
         size = sum(map(len, parts))
         with self._lock:
+            if self._file.closed:  # written after close: a new segment, for the next process
+                self._file = self._new_segment()
             self._file.writelines([_RECORD.pack(kind, size), *parts])
             self._file.flush()
             self._outstanding.add(key)
@@ -132,6 +135,8 @@ class Spool:
             self._file.close()
         if not self._outstanding:
             self.path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # not empty: other processes use it
+                self.folder.rmdir()
         else:
             log.warning(
                 "%d batches not yet acknowledged stay in %s; `runyard sync` uploads them",
