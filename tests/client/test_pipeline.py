@@ -84,6 +84,7 @@ def test_a_closed_pipelines_leftovers_are_delivered_once_by_the_next(
     assert local.store.get_run(run_id).tags == {"stage": "spooled"}
     assert not segment.exists()
     pipeline.close()
+    folder.mkdir(exist_ok=True)  # an empty spool folder goes at close
     segment.write_bytes(copy)  # as if the first delivery died before deleting it
     assert upload_orphans(folder, replayer(local.store, None)) == (2, 2)
     assert _stored(local, run_id) == [1.0, 2.0], "replayed points were stored twice"
@@ -165,3 +166,22 @@ def test_every_operation_replays_and_an_unknown_one_is_refused(
     assert local.files.read_bytes(f"client/{run_id}", "outputs/m.bin") == b"weights"
     with pytest.raises(ValidationError, match=r"unknown spooled call 'drop_table'.*known: "):
         apply("drop_table", {}, local.store, local.files)
+
+
+def test_offline_keeps_everything_in_the_spool_and_never_waits(
+    local: InProcessTransport, tmp_path: Path
+) -> None:
+    """Offline, nothing is delivered: past `max_pending` a logging call must not wait for
+    a delivery that never comes, and the spool holds every point."""
+    spool = Spool(tmp_path / "spool")
+    pipeline = LoggingPipeline(
+        local.store, Limits(), spool=spool, offline=True, max_pending=1_000, spool_every=100
+    )
+    started = time.monotonic()
+    for i in range(5_000):
+        pipeline.enqueue_scalar("run-offline", "x", float(i), None, "")
+    pipeline.flush(5)
+    assert time.monotonic() - started < 5
+    assert _spooled_points(spool) == 5_000
+    pipeline.close()
+    assert spool.path.exists(), "left for `runyard sync`"

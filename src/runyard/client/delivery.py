@@ -113,6 +113,9 @@ class Deliverer:
     def submit(self, work: list[Work], last_seq: int) -> None:
         """Take work already spooled, numbered up to `last_seq` (its last entry's number)."""
         with self._changed:
+            if self.offline:  # it stays in the spool for `runyard sync`, not in memory
+                self._submitted = self._delivered = last_seq
+                return
             first = last_seq - len(work) + 1
             for offset, entry in enumerate(work):
                 points = entry.count if isinstance(entry, Points) else 0
