@@ -174,9 +174,7 @@ def test_offline_keeps_everything_in_the_spool_and_never_waits(
     """Offline, nothing is delivered: past `max_pending` a logging call must not wait for
     a delivery that never comes, and the spool holds every point."""
     spool = Spool(tmp_path / "spool")
-    pipeline = LoggingPipeline(
-        local.store, Limits(), spool=spool, offline=True, max_pending=1_000, spool_every=100
-    )
+    pipeline = LoggingPipeline(local.store, Limits(), spool=spool, offline=True, max_pending=1_000)
     started = time.monotonic()
     for i in range(5_000):
         pipeline.enqueue_scalar("run-offline", "x", float(i), None, "")

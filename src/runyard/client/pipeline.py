@@ -5,9 +5,9 @@ waits on a database or a network: the journaler thread wakes every `interval` se
 (50 ms), takes everything queued, groups it by run and metric (column-wise, no Python
 work per point for a burst of one metric) and appends it to this process's spool
 segment — one sequential write per chunk, which a `kill -9` cannot undo. A logging call
-that finds more than `spool_every` items queued, or the journaler overdue by 100 ms,
-spools the queue itself unless the journaler is at it: a journaler starved of CPU cannot
-fall behind a logging loop. Only then does
+that finds the journaler overdue by 100 ms, or `spool_every` items queued, spools them
+itself (unless the journaler is at it): a journaler starved of CPU cannot fall behind a
+logging loop, and chunks stay big enough for the store to take in few transactions. Only then does
 the deliverer (delivery.py, its own thread) hand it to the store or server, under an
 idempotency key, and record the ack; whatever a killed process had not delivered is
 delivered by the next runyard process or `runyard sync`, once (orphans.py).
@@ -71,7 +71,7 @@ class LoggingPipeline:
         interval: float = 0.05,
         heartbeat_interval: float = 15.0,
         chunk_points: int = 50_000,
-        spool_every: int = 8_192,
+        spool_every: int = 32_768,
         max_pending: int = 2_000_000,
     ) -> None:
         self.store = store
@@ -86,8 +86,8 @@ class LoggingPipeline:
         #: Past this many queued points a logging call spools a chunk itself, and past this
         #: many undelivered ones it waits for the store (back-pressure: bounded memory).
         self.max_pending = max_pending
-        #: Past this many queued items a logging call spools them itself when the journaler
-        #: is not at it already: a starved journaler cannot fall behind a logging loop.
+        #: Past this many queued items (or 100 ms) a logging call spools them itself, unless
+        #: the journaler is at it: what waits at the end of a burst stays small.
         self.spool_every = spool_every
         #: What the hot path compares the queue's length with: 0 while delivery lags.
         self._room = spool_every
