@@ -4,17 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from runyard.client.base import Transport
 from runyard.client.orphans import replayer, upload_orphans
 from runyard.client.spool import spool_folder
-
-if TYPE_CHECKING:
-    from runyard.sdk.workspace import Workspace
+from runyard.core.limits import Limits
 
 
-def workspace_spool_folder(workspace: Workspace) -> Path:
+class SyncedWorkspace(Protocol):
+    """What syncing needs to know of a workspace (an SDK `Workspace` has it): its server,
+    or its embedded store and files."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def server_url(self) -> str | None: ...
+
+    @property
+    def store_url(self) -> str | None: ...
+
+    @property
+    def artifacts_url(self) -> str | None: ...
+
+    @property
+    def token(self) -> str | None: ...
+
+    @property
+    def limits(self) -> Limits: ...
+
+
+def workspace_spool_folder(workspace: SyncedWorkspace) -> Path:
     """The spool folder of a workspace: of its server, or of its embedded store."""
     location = workspace.server_url or workspace.store_url
     assert location is not None
@@ -22,7 +43,7 @@ def workspace_spool_folder(workspace: Workspace) -> Path:
 
 
 def sync_spool(
-    workspace: Workspace,
+    workspace: SyncedWorkspace,
     folder: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, int]:
