@@ -20,7 +20,6 @@ import pytest
 
 from runyard import Workspace
 from runyard.client.spool import SpooledBatch, read_pending
-from runyard.core.limits import Limits
 from tests.conftest import ServerProcess, poll_until
 
 pytestmark = pytest.mark.slow
@@ -241,11 +240,10 @@ def _assert_exactly_once(reader: _Reader, run_id: str, count: int) -> None:
 
 def _spooled_points(spool_dir: Path) -> int:
     """Points in spool segments that were never acknowledged."""
-    limits = Limits.from_env()
     return sum(
         sum(len(b.values) for b in item.batches)
         for segment in spool_dir.rglob("*.spool")
-        for item in read_pending(segment, limits)
+        for item in read_pending(segment)
         if isinstance(item, SpooledBatch)
     )
 

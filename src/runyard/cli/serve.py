@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from runyard.cli.output import emit
 from runyard.core.errors import PermissionDeniedError, ValidationError
-from runyard.sdk.workspace import LOCAL_FOLDER, Workspace
+from runyard.sdk.workspace import Workspace
 
 
 def _store_url(store: str | None) -> str:
@@ -140,18 +140,14 @@ def token_revoke(token_value: str, store: str | None) -> None:
     "config",
     default=None,
     type=click.Path(path_type=Path),
-    help="config.json of the server workspace.",
+    help="config.json of the workspace (on a server or embedded).",
 )
 def sync(config: Path | None) -> None:
-    """Upload what runs left in the spool (offline mode, a dead server, a killed script)."""
-    from runyard.client.spool import spool_folder
-    from runyard.client.sync import sync_spool
+    """Deliver what runs left in the spool (offline mode, a dead server, a killed script)."""
+    from runyard.client.sync import sync_spool, workspace_spool_folder
 
     ws = Workspace.from_config(config)
-    if ws.server_url is None:
-        click.echo(f"nothing to sync: the workspace is local ({LOCAL_FOLDER})", err=True)
-        return
-    folder = spool_folder(ws.server_url, ws.name)
+    folder = workspace_spool_folder(ws)
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
     ) as progress:

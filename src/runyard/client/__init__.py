@@ -25,17 +25,20 @@ def connect(
 ) -> tuple[Transport, LoggingPipeline]:
     """A transport and its logging pipeline: in-process for a store URL, HTTP for a server.
 
-    With a server, batches go through the durable spool; RUNYARD_MODE=offline keeps
-    everything in the spool for `runyard sync`.
+    Either way, what is logged is spooled (a local journal) before it is delivered;
+    with a server, mutations it cannot take now are spooled too, and
+    RUNYARD_MODE=offline keeps everything in the spool for `runyard sync`.
     """
+    from runyard.client.spool import Spool, spool_folder
+
     if server_url is None:
         from runyard.client.local import InProcessTransport
 
         assert store_url is not None and artifacts_url is not None
         local = InProcessTransport(store_url, artifacts_url, limits, workspace=workspace)
-        return local, LoggingPipeline(local.store, limits)
+        spool = Spool(spool_folder(store_url, workspace))
+        return local, LoggingPipeline(local.store, limits, spool=spool, files=local.files)
     from runyard.client.http import HttpTransport
-    from runyard.client.spool import Spool, spool_folder
 
     mode = os.environ.get("RUNYARD_MODE", "online")
     if mode not in MODES:
@@ -43,10 +46,17 @@ def connect(
     remote = HttpTransport(server_url, workspace, token, limits)
     spool = Spool(spool_folder(server_url, workspace))
     pipeline = LoggingPipeline(
-        remote.store, limits, spool=spool, files=remote.files, offline=mode == "offline"
+        remote.store,
+        limits,
+        spool=spool,
+        files=remote.files,
+        offline=mode == "offline",
+        remote=True,
     )
     if mode == "offline":
         from runyard.client.offline import OfflineTransport
 
         return OfflineTransport(pipeline, spool.folder), pipeline
-    return remote, pipeline
+    from runyard.client.online import OnlineTransport
+
+    return OnlineTransport(remote, pipeline, spool.folder), pipeline

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
+import sys
 from abc import ABC, abstractmethod
+from dataclasses import fields
 from typing import TYPE_CHECKING, Protocol
 
+from runyard.core.limits import Limits
 from runyard.store.base import TrackingStore
 
 if TYPE_CHECKING:
     from runyard.client.models import ModelRegistry
+
+#: Limits for decoding what a store already holds (or a spool already accepted): they were
+#: checked where the values were written, so a reader with smaller limits still reads them.
+STORED_LIMITS = Limits(**{f.name: sys.maxsize for f in fields(Limits)})
 
 
 class FileStore(Protocol):

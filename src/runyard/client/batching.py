@@ -1,93 +1,206 @@
-"""What the flusher works on: queued items grouped into per-run batches and store calls."""
+"""The pipeline's queue items, and how a drained run of them becomes per-run work.
+
+Three kinds of item wait in the queue, told apart by their type:
+
+- a scalar point is a plain tuple `(run_id, name, value, step, time, description)`
+  (`ScalarPoint`): `run.log` is the hot path, and a tuple is the cheapest thing to build;
+- `BatchItem`, the points of a non-scalar call (a list, a row, an image…);
+- `CallItem`, a store call that must keep its place among the points (see operations.py).
+
+Grouping turns a drained list of items into `Points` (one run's batches, one per metric)
+and `Call`s, keeping every call where it was relative to the points around it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import itemgetter
 from typing import Any
 
-from runyard.client.spool import SpooledBatch, SpooledOp
 from runyard.core.metrics import MetricKind, PointBatch
 
-#: A queued scalar: (run_id, name, value, step, time, description).
-ScalarItem = tuple[str, str, Any, int | None, float, str]
-#: A queued batch of any kind: (run_id, batch).
-BatchItem = tuple[str, PointBatch]
-#: A queued store call: (key, method name, JSON arguments).
-OpItem = tuple[str, str, dict[str, Any]]
+#: A queued scalar point: (run_id, name, value, step, time, description).
+ScalarPoint = tuple[str, str, Any, int | None, float, str]
 
 _SCALAR = MetricKind.SCALAR
 
 
 @dataclass(slots=True)
+class BatchItem:
+    """Points of one metric of a run (any kind), queued by one logging call."""
+
+    run_id: str
+    batch: PointBatch
+
+
+@dataclass(slots=True)
+class CallItem:
+    """A store call queued in order with the points (`op` names an entry of operations.py)."""
+
+    key: str
+    op: str
+    args: dict[str, Any]
+
+
+QueueItem = ScalarPoint | BatchItem | CallItem
+
+
+@dataclass(slots=True)
 class Points:
+    """One run's points, grouped by metric: a unit of the spool and of delivery."""
+
     run_id: str
     batches: list[PointBatch]
     key: str | None = None
     #: The batches encoded once for the spool, sent as they are when the store can.
     frame: bytes | None = None
+    #: Whether the per-metric point limit was applied already (once, whatever the retries).
+    limited: bool = False
+
+    @property
+    def count(self) -> int:
+        """How many points it holds."""
+        return sum(len(b.values) for b in self.batches)
 
 
 @dataclass(slots=True)
 class Call:
+    """A store call as a unit of the spool and of delivery."""
+
     key: str
     op: str
     args: dict[str, Any] = field(default_factory=dict)
 
 
-def group_work(items: list[ScalarItem | BatchItem | OpItem]) -> list[Points | Call]:
+Work = Points | Call
+
+
+def item_points(item: QueueItem) -> int:
+    """How many points a queue item holds (a call holds none)."""
+    if type(item) is tuple:
+        return 1
+    if isinstance(item, BatchItem):
+        return len(item.batch.values)
+    return 0
+
+
+def group_work(items: list[QueueItem]) -> list[Work]:
     """Points grouped by run and metric; a store call keeps its place in the order."""
-    work: list[Points | Call] = []
+    work: list[Work] = []
     runs: dict[str, dict[tuple[str, str], PointBatch]] = {}
-
-    def close_group() -> None:
-        for run_id, group in runs.items():
-            work.append(Points(run_id, list(group.values())))
-        runs.clear()
-
-    for item in items:
-        if len(item) == 6:
-            run_id, name, value, step, t, description = item
-            group = runs.get(run_id)
-            if group is None:
-                group = runs[run_id] = {}
-            batch = group.get((name, ""))
-            if batch is None:
-                batch = group[(name, "")] = PointBatch(name, _SCALAR, "", description)
-            elif description and not batch.description:
-                batch.description = description
-            batch.steps.append(step)
-            batch.values.append(value)
-            batch.times.append(t)
-        elif len(item) == 2:
-            run_id, incoming = item
-            group = runs.setdefault(run_id, {})
-            found = group.get((incoming.name, incoming.column))
-            if found is None:
-                group[(incoming.name, incoming.column)] = PointBatch(
-                    incoming.name,
-                    incoming.kind,
-                    incoming.column,
-                    incoming.description,
-                    list(incoming.steps),
-                    list(incoming.values),
-                    list(incoming.times),
-                )
-            else:
-                found.steps.extend(incoming.steps)
-                found.values.extend(incoming.values)
-                found.times.extend(incoming.times)
-                found.description = found.description or incoming.description
+    start = 0
+    if set(map(type, items)) <= {tuple}:  # the common case: nothing but scalars
+        _group_scalars(items, runs)  # type: ignore[arg-type]
+        start = len(items)
+    scalars: list[ScalarPoint] = []
+    for item in items[start:]:
+        if type(item) is tuple:
+            scalars.append(item)
+            continue
+        _group_scalars(scalars, runs)
+        scalars = []
+        if isinstance(item, BatchItem):
+            _merge(runs.setdefault(item.run_id, {}), item.batch)
         else:
-            close_group()
-            key, op, args = item
-            work.append(Call(key, op, args))
-    close_group()
+            assert isinstance(item, CallItem)
+            _close(runs, work)
+            work.append(Call(item.key, item.op, item.args))
+    _group_scalars(scalars, runs)
+    _close(runs, work)
     return work
 
 
+def _close(runs: dict[str, dict[tuple[str, str], PointBatch]], work: list[Work]) -> None:
+    for run_id, group in runs.items():
+        work.append(Points(run_id, list(group.values())))
+    runs.clear()
+
+
+def _merge(group: dict[tuple[str, str], PointBatch], incoming: PointBatch) -> None:
+    found = group.get((incoming.name, incoming.column))
+    if found is None:
+        group[(incoming.name, incoming.column)] = PointBatch(
+            incoming.name,
+            incoming.kind,
+            incoming.column,
+            incoming.description,
+            list(incoming.steps),
+            list(incoming.values),
+            list(incoming.times),
+        )
+        return
+    found.steps.extend(incoming.steps)
+    found.values.extend(incoming.values)
+    found.times.extend(incoming.times)
+    found.description = found.description or incoming.description
+
+
+def _group_scalars(
+    scalars: list[ScalarPoint], runs: dict[str, dict[tuple[str, str], PointBatch]]
+) -> None:
+    """Add scalar points to their runs' batches, column-wise.
+
+    The columns are split with C-level `zip`; a chunk of one metric of one run (a burst)
+    costs no Python work per point, which keeps the spool ahead of any logging loop.
+    """
+    if not scalars:
+        return
+    run_ids, names, values, steps, times, descriptions = zip(*scalars, strict=True)
+    if len(set(run_ids)) == 1 and len(set(names)) == 1:
+        _extend(runs, run_ids[0], names[0], values, steps, times, descriptions)
+        return
+    keys = list(zip(run_ids, names, strict=True))
+    positions: dict[tuple[str, str], list[int]] = {}
+    for index, key in enumerate(keys):
+        found = positions.get(key)
+        if found is None:
+            positions[key] = [index]
+        else:
+            found.append(index)
+    for (run_id, name), where in positions.items():
+        columns = (_pick(c, where) for c in (values, steps, times, descriptions))
+        _extend(runs, run_id, name, *columns)
+
+
+def _pick(column: tuple[Any, ...], where: list[int]) -> tuple[Any, ...]:
+    """The column's entries at these positions, at C speed (always a tuple)."""
+    if len(where) == 1:
+        return (column[where[0]],)
+    picked: tuple[Any, ...] = itemgetter(*where)(column)
+    return picked
+
+
+def _extend(
+    runs: dict[str, dict[tuple[str, str], PointBatch]],
+    run_id: str,
+    name: str,
+    values: tuple[Any, ...],
+    steps: tuple[int | None, ...],
+    times: tuple[float, ...],
+    descriptions: tuple[str, ...],
+) -> None:
+    group = runs.get(run_id)
+    if group is None:
+        group = runs[run_id] = {}
+    batch = group.get((name, ""))
+    description = next(compress(descriptions, descriptions), "")
+    if batch is None:
+        group[(name, "")] = PointBatch(
+            name, _SCALAR, "", description, list(steps), list(values), list(times)
+        )
+        return
+    batch.steps.extend(steps)
+    batch.values.extend(values)
+    batch.times.extend(times)
+    if description and not batch.description:
+        batch.description = description
+
+
 def describe(entry: object) -> str:
-    if isinstance(entry, (Points, SpooledBatch)):
-        return f"batch of points of run {entry.run_id}"
-    if isinstance(entry, (Call, SpooledOp)):
-        return f"{entry.op} call"
-    return "spooled item"
+    """A short name of a unit of work, for log messages."""
+    run_id = getattr(entry, "run_id", None)
+    if run_id is not None:
+        return f"batch of points of run {run_id}"
+    op = getattr(entry, "op", None)
+    return f"{op} call" if op is not None else "spooled item"

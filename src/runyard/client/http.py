@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from runyard.client.base import FileStore, Transport
+from runyard.client.base import STORED_LIMITS, FileStore, Transport
 from runyard.client.http_api import Api, number, raise_for
 from runyard.client.http_files import HttpFileStore
 from runyard.client.http_models import HttpModelRegistry
@@ -156,7 +156,8 @@ class HttpTrackingStore(TrackingStore):
         response = self._api.call(
             "GET", f"/runs/{run_id}/metrics/series", params=params, headers={"accept": MEDIA_TYPE}
         )
-        _, batches = decode_batches(response.content, self.limits, max_points=2**62)
+        # What the server holds passed the writer's limits; this process's own do not apply.
+        _, batches = decode_batches(response.content, STORED_LIMITS, max_points=2**62)
         return [
             MetricSeries(
                 name=b.name,

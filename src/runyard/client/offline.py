@@ -8,9 +8,6 @@ searches, files) say so; a run's own status, tags and properties are known local
 from __future__ import annotations
 
 import os
-import shutil
-import time
-import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +15,7 @@ from typing import Any, NoReturn
 
 from runyard.client.base import FileStore, Transport
 from runyard.client.models import ModelRegistry
+from runyard.client.operations import copy_file, keep_copy
 from runyard.client.pipeline import LoggingPipeline
 from runyard.core.entities import (
     ExperimentInfo,
@@ -230,27 +228,19 @@ class OfflineFileStore(FileStore):
 
     def __init__(self, pipeline: LoggingPipeline, folder: Path) -> None:
         self._pipeline = pipeline
-        self._folder = folder / "files"
+        self._folder = folder
 
     def _keep(self, prefix: str, name: str, copy: Any) -> str:
         from runyard.core.limits import Limits
         from runyard.core.paths import validate_artifact_name
 
         name = validate_artifact_name(name, Limits.from_env())
-        self._folder.mkdir(parents=True, exist_ok=True)
-        kept = self._folder / f"{int(time.time())}-{uuid.uuid4().hex}"
-        copy(kept)
-        self._pipeline.enqueue_op(
-            "upload_file",
-            {"prefix": prefix, "name": name, "path": str(kept), "spooled_copy": True},
-        )
+        self._pipeline.enqueue_op("upload_file", keep_copy(self._folder, prefix, name, copy))
         return name
 
     def put_file(self, prefix: str, name: str, local_path: str | os.PathLike[str]) -> str:
         """Keep a copy of the file for sync."""
-        if not Path(local_path).is_file():
-            raise NotFoundError(f"no local file {str(local_path)!r} to upload")
-        return self._keep(prefix, name, lambda kept: shutil.copyfile(local_path, kept))
+        return self._keep(prefix, name, copy_file(local_path))
 
     def put_bytes(self, prefix: str, name: str, data: bytes) -> str:
         """Keep the bytes for sync."""

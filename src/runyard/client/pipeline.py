@@ -1,15 +1,20 @@
-"""The logging pipeline: `run.log` enqueues, a background flusher writes batches.
+"""The logging pipeline: `run.log` enqueues, the journaler spools, the deliverer stores.
 
-A logging call costs a tuple appended to a deque; the flusher wakes at least every
-`interval` seconds, groups what is queued by run and metric and hands each run's
-points to the store in one bulk call. Errors the store reports for a run (a limit,
-a kind clash with another process) are kept and raised at that run's next call.
+A logging call costs a tuple appended to a list. A point's way to durable storage never
+waits on a database or a network: the journaler thread wakes every `interval` seconds
+(50 ms), takes everything queued, groups it by run and metric (column-wise, no Python
+work per point for a burst of one metric) and appends it to this process's spool
+segment — one sequential write per chunk, which a `kill -9` cannot undo. A logging call
+that finds the journaler overdue by 100 ms, or `spool_every` items queued, spools them
+itself (unless the journaler is at it): a journaler starved of CPU cannot fall behind a
+logging loop, and chunks stay big enough for the store to take in few transactions. Only then does
+the deliverer (delivery.py, its own thread) hand it to the store or server, under an
+idempotency key, and record the ack; whatever a killed process had not delivered is
+delivered by the next runyard process or `runyard sync`, once (orphans.py).
 
-With a spool (the HTTP transport), every batch is written to it under an idempotency
-key before it is sent and acknowledged once stored, and a failed send is retried with
-the same key: nothing is lost when the process, the server or the network dies, and
-nothing is stored twice. Store calls that must not be lost either (a final status while
-the server is down; every mutation in offline mode) travel the same way, in order.
+Store calls that must keep their place among the points (a mutation the server could
+not take, every mutation in offline mode) are queued as named items and travel the
+same way, replayed through the table in operations.py. Heartbeats run on their own.
 """
 
 from __future__ import annotations
@@ -20,35 +25,30 @@ import os
 import threading
 import time
 import uuid
-from collections import deque
-from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from runyard.client.base import FileStore
 from runyard.client.batching import (
     BatchItem,
-    Call,
-    OpItem,
+    CallItem,
     Points,
-    ScalarItem,
-    describe,
+    QueueItem,
     group_work,
+    item_points,
 )
-from runyard.client.spool import Spool, Spooled, SpooledBatch, upload_orphans
-from runyard.core.entities import NewRun, RunError
-from runyard.core.errors import (
-    ConflictError,
-    LimitExceededError,
-    NotFoundError,
-    RunyardError,
-    TransportError,
-)
+from runyard.client.delivery import Deliverer, FrameSender, RunErrors
+from runyard.client.heartbeats import Heartbeats
+from runyard.client.spool import Spool
 from runyard.core.limits import Limits
 from runyard.core.metrics import PointBatch
-from runyard.core.status import Status
 from runyard.store.base import TrackingStore
 
 log = logging.getLogger("runyard.pipeline")
+
+_now = time.time
+
+#: How long closing waits for delivery to a server before leaving the rest to the spool.
+_REMOTE_EXIT_WAIT = 5.0
 
 
 def flush_timeout() -> float:
@@ -56,18 +56,8 @@ def flush_timeout() -> float:
     return float(os.environ.get("RUNYARD_FLUSH_TIMEOUT", "60"))
 
 
-@runtime_checkable
-class FrameSender(Protocol):
-    """A store that takes points as an encoded frame (the HTTP one): no second encoding."""
-
-    def send_frame(self, run_id: str, frame: bytes) -> bool: ...
-
-
-_ORPHAN_RETRY = 30.0
-
-
 class LoggingPipeline:
-    """Queues metric points (and spooled calls) of any number of runs for one store."""
+    """Queues, spools and delivers the metric points and calls of any number of runs."""
 
     def __init__(
         self,
@@ -77,133 +67,153 @@ class LoggingPipeline:
         spool: Spool | None = None,
         files: FileStore | None = None,
         offline: bool = False,
-        interval: float = 0.1,
+        remote: bool = False,
+        interval: float = 0.05,
         heartbeat_interval: float = 15.0,
-        chunk_points: int = 250_000,
+        chunk_points: int = 50_000,
+        spool_every: int = 32_768,
         max_pending: int = 2_000_000,
     ) -> None:
         self.store = store
         self.limits = limits
         self.spool = spool
-        self.files = files
         #: Offline: everything stays in the spool until `runyard sync`.
         self.offline = offline
+        #: A server, not an embedded store: exit does not wait long for it.
+        self.remote = remote
         self.interval = interval
-        self.heartbeat_interval = heartbeat_interval
         self.chunk_points = chunk_points
-        #: Past this many queued points a logging call writes a chunk itself (back-pressure).
+        #: Past this many queued points a logging call spools a chunk itself, and past this
+        #: many undelivered ones it waits for the store (back-pressure: bounded memory).
         self.max_pending = max_pending
-        self.queue: deque[ScalarItem | BatchItem | OpItem] = deque()
-        #: True while some run has an error waiting to be raised; checked on the hot path.
-        self.failed = False
-        self._errors: dict[str, list[RunyardError]] = {}
-        self._retry: list[Points | Call] = []
-        self._counts: dict[tuple[str, str, str], int] = {}
-        self._seeded: set[str] = set()
-        self._watched: set[str] = set()
-        self._write_lock = threading.Lock()
+        #: Past this many queued items (or 100 ms) a logging call spools them itself, unless
+        #: the journaler is at it: what waits at the end of a burst stays small.
+        self.spool_every = spool_every
+        #: What the hot path compares the queue's length with: 0 while delivery lags.
+        self._room = spool_every
+        #: When the journaler is overdue: a logging call after that spools the queue itself.
+        self._due = _now() + 2 * interval
+        #: The queue: appended to by logging calls, taken from the front by the journaler.
+        self.queue: list[QueueItem] = []
+        self.errors = RunErrors()
+        self._journal_lock = threading.Lock()
+        self._seq = 0
+        self._keep_frames = isinstance(store, FrameSender)
+        self.deliverer = Deliverer(
+            store,
+            limits,
+            self.errors,
+            spool=spool,
+            files=files,
+            offline=offline,
+            spool_first=self._journal_if_queued,
+        )
+        self.heartbeats = Heartbeats(store, heartbeat_interval)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._closed = False
-        self._thread = threading.Thread(target=self._loop, name="runyard-flusher", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="runyard-journal", daemon=True)
         self._thread.start()
         atexit.register(self.close)
 
     # What runs use
+    @property
+    def failed(self) -> bool:
+        """Whether some run has an error waiting to be raised."""
+        return self.errors.failed
+
+    def enqueue_scalar(
+        self, run_id: str, name: str, value: Any, step: int | None, description: str
+    ) -> None:
+        """Queue one scalar point, already checked (run.log's hot path: keep it short)."""
+        queue = self.queue
+        now = _now()
+        queue.append((run_id, name, value, step, now, description))
+        if len(queue) > self._room or now > self._due:
+            self.relieve()
+
     def enqueue_batch(self, run_id: str, batch: PointBatch) -> None:
         """Queue points of a non-scalar kind (lists, rows, images, structured metrics)."""
-        self.queue.append((run_id, batch))
-        if len(self.queue) > self.max_pending:
+        self.queue.append(BatchItem(run_id, batch))
+        if len(self.queue) > self._room:
             self.relieve()
 
     def enqueue_op(self, op: str, args: dict[str, Any]) -> None:
-        """Queue a store call to be made (and spooled) in order with the points around it."""
-        self.queue.append((uuid.uuid4().hex, op, args))
+        """Queue a store call to be spooled and made in order with the points around it."""
+        self.queue.append(CallItem(uuid.uuid4().hex, op, args))
+
+    def spool_call(self, op: str, args: dict[str, Any]) -> None:
+        """Queue a store call and spool it (with everything queued before) before returning:
+        the process may end the next moment."""
+        self.enqueue_op(op, args)
+        self.journal()
 
     def relieve(self) -> None:
-        """Write one chunk from the calling thread: the queue has grown past `max_pending`."""
-        with self._write_lock:
-            self._write_chunk()
+        """Back-pressure, from the logging thread: spool what is queued unless the journaler
+        is at it (all of it past `max_pending`, waiting for the lock), and wait while
+        delivery lags `max_pending` points behind (not for a store that is unreachable:
+        the spool keeps what it cannot take)."""
+        if len(self.queue) > self.max_pending:
+            self.journal()
+        elif self._journal_lock.acquire(blocking=False):
+            try:
+                self._journal(len(self.queue))
+            finally:
+                self._journal_lock.release()
+        if self.deliverer.pending_points > self.max_pending:
+            self.deliverer.wait_below(self.max_pending // 2)
+        self._room = self.spool_every
 
     def watch(self, run_id: str) -> None:
         """Send heartbeats for this run while it is active in this process."""
-        self._watched.add(run_id)
+        if not self.offline:
+            self.heartbeats.watch(run_id)
 
     def unwatch(self, run_id: str) -> None:
         """Stop sending heartbeats for this run."""
-        self._watched.discard(run_id)
+        self.heartbeats.unwatch(run_id)
 
     def raise_errors(self, run_id: str) -> None:
         """Raise the first error the store reported for this run's points, if any."""
-        errors = self._errors.pop(run_id, None)
-        self.failed = bool(self._errors)
-        if errors:
-            first = errors[0]
-            if len(errors) > 1:
-                first.args = (f"{first.args[0]} (and {len(errors) - 1} more errors)",)
-            raise first
+        self.errors.raise_for(run_id)
+
+    def calls_pending(self) -> bool:
+        """Whether store calls wait for delivery (a later call must queue behind them);
+        spool_call spools at once, so they wait in the deliverer, not in the queue."""
+        return self.deliverer.pending_calls > 0
 
     # Flushing
-    def flush(self, timeout: float | None = None) -> int:
-        """Write everything queued before this call; returns how many points are still waiting.
+    def journal(self) -> int:
+        """Spool everything queued now; returns the number of the last unit of work spooled."""
+        with self._journal_lock:
+            return self._journal(len(self.queue))
 
-        With a timeout the wait is bounded: what is left is written later by the flusher
-        (or, with a spool, by the next process or `runyard sync`).
+    def _journal_if_queued(self) -> None:
+        if self.queue:
+            self.journal()
+
+    def flush(self, timeout: float | None = None) -> int:
+        """Store everything queued before this call; returns how many points still wait.
+
+        Everything is spooled at once; with a timeout the wait for the store is bounded
+        and what is left is delivered later (by this process, the next one or `runyard
+        sync`). Without one, the wait lasts while the store is reachable.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        acquired = self._write_lock.acquire(timeout=-1 if timeout is None else max(timeout, 0))
-        if not acquired:
-            return self.pending()
-        try:
-            # Only what was queued before the call: others may keep logging meanwhile.
-            initial = len(self.queue)
-            drained = 0
-            while (self._retry and not self.offline) or (self.queue and drained < initial):
-                drained += self._write_chunk()
-                expired = deadline is not None and time.monotonic() >= deadline
-                if self._retry and not self.offline:
-                    if deadline is None or expired:
-                        break
-                    time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
-                elif expired:
-                    break
-            return self.pending()
-        finally:
-            self._write_lock.release()
-
-    def spool_pending(self, timeout: float = 5.0) -> bool:
-        """Put everything queued into the spool now (sending it stays the flusher's job),
-        so it survives this process ending right away. False if the lock was not had."""
-        if self.spool is None:
-            return True
-        if not self._write_lock.acquire(timeout=timeout):
-            return False
-        try:
-            while self.queue:
-                self._retry.extend(self._spool_fresh(self._drain()))
-            return True
-        finally:
-            self._write_lock.release()
+        last = self.journal()
+        self.deliverer.wait(last, deadline)
+        return self.pending()
 
     def pending(self) -> int:
-        """Points queued, or spooled and not yet acknowledged."""
-        waiting = sum(
-            len(b.values) for w in self._retry if isinstance(w, Points) for b in w.batches
-        )
-        try:
-            queued = sum(
-                1 if len(i) == 6 else len(i[1].values) if len(i) == 2 else 0
-                for i in list(self.queue)
-            )
-        except RuntimeError:  # the deque changed under us: a count of items will do
-            queued = len(self.queue)
-        return waiting + queued
+        """Points queued, or spooled and not yet delivered."""
+        return sum(map(item_points, self.queue[:])) + self.deliverer.pending_points
 
     def close(self, timeout: float | None = None) -> None:
-        """Stop the flusher and write what is left, waiting at most `timeout` seconds.
+        """Stop the threads and deliver what is left, waiting at most `timeout` seconds.
 
-        With a spool, what is left is spooled first and the wait is short: an unreachable
-        server must not hold the process at exit; the next process or `runyard sync` sends.
+        Everything is spooled first; a server gets at most a few seconds more (an
+        unreachable one must not hold the process at exit): the next runyard process or
+        `runyard sync` delivers the rest.
         """
         if self._closed:
             return
@@ -212,195 +222,61 @@ class LoggingPipeline:
         self._stop.set()
         self._wake.set()
         self._thread.join(wait)
-        if self.spool is not None:
-            self.spool_pending(wait)
-            wait = min(wait, 5.0)
-        left = self.flush(wait)
+        self.journal()
+        self.heartbeats.stop()
+        if self.remote:
+            wait = min(wait, _REMOTE_EXIT_WAIT)
+        self.deliverer.close(0.0 if self.offline else wait)
+        left = self.deliverer.pending_points
         if left and self.spool is None:
             log.error("%d metric points could not be written before exit", left)
         if self.spool is not None:
             self.spool.close()
         atexit.unregister(self.close)
 
+    # The journaler
     def _loop(self) -> None:
-        backoff = self.interval
-        beat_at = orphans_at = 0.0
         while not self._stop.is_set():
-            self._wake.wait(backoff)
+            self._wake.wait(self.interval)
             self._wake.clear()
             if self._stop.is_set():
                 return
             try:
-                with self._write_lock:
-                    while self.queue and not self._stop.is_set():
-                        self._write_chunk()
-                    if self._retry and not self.offline:
-                        self._write_chunk()
-                backoff = self.interval if not self._retry else min(backoff * 2, 5.0)
-                now = time.monotonic()
-                if self.spool is not None and not self.offline and now >= orphans_at:
-                    orphans_at = now + _ORPHAN_RETRY
-                    self._upload_orphans()
-                if self._watched and not self.offline and now >= beat_at:
-                    beat_at = now + self.heartbeat_interval
-                    self._beat()
-            except Exception as exc:  # the flusher must survive anything and keep trying
-                log.warning("runyard flusher: %s; retrying", exc)
-                backoff = min(backoff * 2, 5.0)
+                self.journal()
+            except Exception:  # the thread must survive anything and keep going
+                log.exception("runyard journal: spooling queued points failed; retrying")
 
-    def _beat(self) -> None:
-        """Heartbeats of the watched runs; a failed one only waits for the next round."""
-        for run_id in list(self._watched):
-            try:
-                self.store.heartbeat(run_id)
-            except Exception as exc:
-                log.debug("heartbeat of run %s failed: %s", run_id, exc)
-
-    def _upload_orphans(self) -> None:
-        """Send what processes that died left in the spool folder."""
-        assert self.spool is not None
-        sent, points = upload_orphans(self.spool.folder, self.replay, self.limits)
-        if sent:
-            log.info(
-                "uploaded %d spooled batches (%d points) left by ended processes", sent, points
-            )
-
-    def replay(self, item: Spooled) -> None:
-        """Send one spooled item now; refused items are logged and dropped, an unreachable
-        server raises TransportError."""
-        try:
-            if isinstance(item, SpooledBatch):
-                self.store.log_points(item.run_id, item.batches, item.key)
-            else:
-                self._apply(Call(item.key, item.op, item.args))
-        except TransportError:
-            raise
-        except RunyardError as exc:
-            log.warning("a spooled %s was refused and dropped: %s", describe(item), exc)
-
-    # Under the write lock
-    def _drain(self) -> list[ScalarItem | BatchItem | OpItem]:
-        items: list[ScalarItem | BatchItem | OpItem] = []
-        popleft = self.queue.popleft
-        budget = self.chunk_points
-        try:
-            while budget > 0:
-                item = popleft()
-                items.append(item)
-                budget -= 1 if len(item) != 2 else len(item[1].values)
-        except IndexError:
-            pass
-        return items
-
-    def _record_error(self, run_id: str, error: RunyardError) -> None:
-        self._errors.setdefault(run_id, []).append(error)
-        self.failed = True
-
-    def _within_limit(self, run_id: str, batches: list[PointBatch]) -> list[PointBatch]:
-        """Cut batches that would take a metric past its point limit, recording the error."""
-        if run_id not in self._seeded and not self.offline:
-            try:
-                for info in self.store.list_metrics(run_id):
-                    self._counts[(run_id, info.name, info.column)] = info.count
-                self._seeded.add(run_id)
-            except NotFoundError:
-                self._seeded.add(run_id)  # created offline, not synced yet: the server counts
-            except TransportError:
-                pass  # the server is away: count from here, ask again next time
-        limit = self.limits.max_points_per_metric
-        kept = []
-        for batch in batches:
-            have = self._counts.get((run_id, batch.name, batch.column), 0)
-            room = max(limit - have, 0)
-            given = len(batch.values)
-            if len(batch.values) > room:
-                self._record_error(
-                    run_id,
-                    LimitExceededError(
-                        f"metric {batch.name!r} reached its limit of {limit} points; "
-                        f"{len(batch.values) - room} later points were not stored "
-                        "(raise it with RUNYARD_LIMIT_MAX_POINTS_PER_METRIC)"
-                    ),
-                )
-                del batch.steps[room:], batch.values[room:], batch.times[room:]
-            if batch.values or not given:  # an empty log_list still makes the metric
-                kept.append(batch)
-            self._counts[(run_id, batch.name, batch.column)] = have + len(batch.values)
-        return kept
-
-    def _apply(self, op: Call) -> None:
-        """Make a spooled store call; replays of calls already made are harmless."""
-        args = op.args
-        try:
-            if op.op == "create_runs":
-                self.store.create_runs([NewRun.model_validate(r) for r in args["runs"]])
-            elif op.op == "set_status":
-                error = RunError.model_validate(args["error"]) if args.get("error") else None
-                self.store.set_status(args["run_id"], Status(args["status"]), error)
-            elif op.op == "upload_file":
-                assert self.files is not None
-                self.files.put_file(args["prefix"], args["name"], args["path"])
-                if args.get("spooled_copy"):
-                    Path(args["path"]).unlink(missing_ok=True)
-            elif op.op in (
-                "set_tags",
-                "remove_tags",
-                "add_properties",
-                "update_run",
-                "append_log_lines",
-            ):
-                getattr(self.store, op.op)(**args)
-            else:
-                raise RunyardError(f"unknown spooled call {op.op!r}")
-        except ConflictError as exc:  # e.g. the run exists already: done before
-            log.info("spooled %s already applied: %s", op.op, exc)
-
-    def _spool_fresh(self, items: list[ScalarItem | BatchItem | OpItem]) -> list[Points | Call]:
-        """Group drained items into work, checked against limits and written to the spool."""
-        fresh = group_work(items)
-        for entry in fresh:
-            if isinstance(entry, Points):
-                entry.batches = self._within_limit(entry.run_id, entry.batches)
-                if self.spool is not None:
-                    entry.key = uuid.uuid4().hex
-                    if entry.batches:
-                        entry.frame = self.spool.append(entry.key, entry.run_id, entry.batches)
-            elif self.spool is not None:
-                self.spool.append_op(entry.key, entry.op, entry.args)
-        return fresh
-
-    def _write_chunk(self) -> int:
-        """Write one chunk of queued work (earlier failures first); returns items taken."""
-        items = self._drain()
-        fresh = self._spool_fresh(items)
-        work = [*self._retry, *fresh]
-        self._retry = []
-        if self.offline:
-            return len(items)
-        for index, entry in enumerate(work):
-            try:
+    def _journal(self, count: int) -> int:
+        """Under the journal lock: spool the first `count` queued items, chunk by chunk,
+        and hand each chunk to the deliverer; returns the last unit's number."""
+        queue = self.queue
+        while count > 0:
+            take = min(count, self.chunk_points)
+            # Only this lock's holder removes items; logging calls only append at the end.
+            items = queue[:take]
+            del queue[:take]
+            count -= take
+            work = group_work(items)
+            for entry in work:
                 if isinstance(entry, Points):
-                    if entry.frame is not None and isinstance(self.store, FrameSender):
-                        self.store.send_frame(entry.run_id, entry.frame)
-                    elif entry.batches:
-                        self.store.log_points(entry.run_id, entry.batches, entry.key)
-                else:
-                    self._apply(entry)
-            except TransportError as exc:
-                log.warning("the server is unreachable (%s); will retry", exc)
-                self._retry = work[index:]
-                return len(items)
-            except RunyardError as exc:
-                # Permanent: the store refuses this; the run's next call says why.
-                run_id = entry.run_id if isinstance(entry, Points) else entry.args.get("run_id", "")
-                log.error("%s refused: %s", describe(entry), exc)
-                self._record_error(run_id, exc)
-            except Exception as exc:  # a bug, not the data's fault: report it, do not stall
-                log.exception("writing %s failed", describe(entry))
-                run_id = entry.run_id if isinstance(entry, Points) else entry.args.get("run_id", "")
-                self._record_error(run_id, RunyardError(f"writing metric points failed: {exc!r}"))
-            if self.spool is not None:
-                key = entry.key
-                if key is not None:
-                    self.spool.ack(key)
-        return len(items)
+                    entry.key = uuid.uuid4().hex
+                self._spool(entry)
+            self._seq += len(work)
+            self.deliverer.submit(work, self._seq)
+        if self.deliverer.pending_points > self.max_pending and not self.offline:
+            self._room = 0  # the next logging call waits for delivery to catch up
+        self._due = _now() + 2 * self.interval
+        return self._seq
+
+    def _spool(self, entry: Points | Any) -> None:
+        if self.spool is None:
+            return
+        try:
+            if isinstance(entry, Points):
+                frame = self.spool.append(entry.key or "", entry.run_id, entry.batches)
+                if self._keep_frames:
+                    entry.frame = frame
+            else:
+                self.spool.append_op(entry.key, entry.op, entry.args)
+        except OSError as exc:  # a full disk: still deliver, without the safety net
+            log.error("cannot write the spool (%s): %s is delivered unspooled", exc, entry)

@@ -50,6 +50,8 @@ class Run(MetricLogging, RunFiles, RunChildren):
         self._doc: RunDocument = doc
         workspace = experiment.workspace
         self._transport, self._pipeline = workspace._connection()
+        self._errors = self._pipeline.errors
+        self._enqueue_scalar = self._pipeline.enqueue_scalar
         self._limits = workspace.limits
         self._checks = MetricChecks(self._limits)
         # The same set as the checker's: `log`'s fast path reads it without a call.
@@ -201,22 +203,8 @@ class Run(MetricLogging, RunFiles, RunChildren):
                 "run %s ends with %d metric points not yet stored: %s", self._id, left, where
             )
         try:
+            # A server that is away gets the status through the spool, after the points.
             self._set_status(status, error)
-        except TransportError as exc:
-            # The server is away: the status goes through the spool like the points.
-            log.warning(
-                "run %s will be marked %s once the server is back (%s)", self._id, status.value, exc
-            )
-            self._pipeline.enqueue_op(
-                "set_status",
-                {
-                    "run_id": self._id,
-                    "status": status.value,
-                    "error": error.model_dump() if error else None,
-                },
-            )
-            # On disk before complete() returns: the process may end the next moment.
-            self._pipeline.spool_pending()
         finally:
             self._pipeline.unwatch(self._id)
         self._pipeline.raise_errors(self._id)

@@ -1,0 +1,63 @@
+"""Queue items become per-run work: points grouped by metric in order, calls in place."""
+
+from __future__ import annotations
+
+from runyard.client.batching import BatchItem, Call, CallItem, Points, QueueItem, group_work
+from runyard.core.metrics import MetricKind, PointBatch
+
+
+def _scalar(run_id: str, name: str, value: float, step: int | None = None) -> QueueItem:
+    return (run_id, name, value, step, float(value), "")
+
+
+def test_a_burst_of_one_metric_becomes_one_batch_in_order() -> None:
+    items = [_scalar("r", "x", float(i)) for i in range(10_000)]
+    (work,) = group_work(items)
+    assert isinstance(work, Points) and work.run_id == "r"
+    (batch,) = work.batches
+    assert (batch.name, batch.kind, batch.column) == ("x", MetricKind.SCALAR, "")
+    assert batch.values == [float(i) for i in range(10_000)]
+    assert batch.steps == [None] * 10_000
+    assert batch.times == batch.values
+
+
+def test_interleaved_metrics_of_two_runs_keep_each_metrics_order() -> None:
+    items = []
+    for i in range(100):
+        items.append(_scalar("a", "loss", float(i), step=i))
+        items.append(_scalar("b", "loss", -float(i)))
+        items.append(_scalar("a", "acc", float(i) / 100))
+    work = group_work(items)
+    by_run = {w.run_id: {b.name: b for b in w.batches} for w in work if isinstance(w, Points)}
+    assert by_run["a"]["loss"].values == [float(i) for i in range(100)]
+    assert by_run["a"]["loss"].steps == list(range(100))
+    assert by_run["a"]["acc"].values == [i / 100 for i in range(100)]
+    assert by_run["b"]["loss"].values == [-float(i) for i in range(100)]
+
+
+def test_a_call_keeps_its_place_between_the_points() -> None:
+    call = CallItem("k", "set_tags", {"run_id": "r", "tags": {"a": "1"}})
+    items: list[QueueItem] = [_scalar("r", "x", 1.0), call, _scalar("r", "x", 2.0)]
+    before, made, after = group_work(items)
+    assert isinstance(before, Points) and before.batches[0].values == [1.0]
+    assert made == Call("k", "set_tags", {"run_id": "r", "tags": {"a": "1"}})
+    assert isinstance(after, Points) and after.batches[0].values == [2.0]
+
+
+def test_batches_merge_with_the_points_of_their_metric_and_keep_a_description() -> None:
+    first = PointBatch("curve", MetricKind.TABLE, "acc", "", [None], [0.5], [1.0])
+    second = PointBatch("curve", MetricKind.TABLE, "acc", "accuracy", [None], [0.75], [2.0])
+    items: list[QueueItem] = [
+        BatchItem("r", first),
+        ("r", "x", 1.0, None, 1.0, ""),
+        BatchItem("r", second),
+        ("r", "x", 2.0, None, 2.0, "the x"),
+    ]
+    (work,) = group_work(items)
+    assert isinstance(work, Points)
+    batches = {(b.name, b.column): b for b in work.batches}
+    assert batches[("curve", "acc")].values == [0.5, 0.75]
+    assert batches[("curve", "acc")].description == "accuracy"
+    assert batches[("x", "")].values == [1.0, 2.0]
+    assert batches[("x", "")].description == "the x"
+    assert first.values == [0.5], "the queued batch itself is not changed"
