@@ -22,11 +22,12 @@ from typing import IO, Any, cast
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
+from runyard.artifacts.local_folder import folder_files
 from runyard.core.errors import ConflictError, NotFoundError, ValidationError
 from runyard.core.limits import Limits
+from runyard.core.paths import PARTIAL_PREFIX as _PARTIAL_PREFIX
 from runyard.core.paths import validate_artifact_name, validate_run_prefix
 
-_PARTIAL_PREFIX = ".runyard-partial-"
 # Leftovers of interrupted local writes: never listed. A fixed-length name (not derived from the
 # target's) so that a long but legal file name cannot push the temporary one past NAME_MAX.
 _PARTIAL = re.compile(re.escape(_PARTIAL_PREFIX) + r"[0-9a-f]{32}")
@@ -107,18 +108,14 @@ class ArtifactStore:
         if name_prefix:
             name_prefix = validate_artifact_name(name_prefix, self._limits)
         uploads: dict[str, tuple[str, str]] = {}  # name -> (local path, store path)
-        for folder, _subfolders, files in os.walk(source):
-            for file in files:
-                local = os.path.join(folder, file)
-                if not os.path.isfile(local):  # broken symlinks, sockets, fifos
-                    continue
-                relative = os.path.relpath(local, source).replace(os.sep, "/")
-                name, path = self._path(prefix, posixpath.join(name_prefix, relative))
-                if name in uploads:
-                    raise ValidationError(
-                        f"{uploads[name][0]!r} and {local!r} would both be stored as {name!r}"
-                    )
-                uploads[name] = (local, path)
+        for relative, local_path in folder_files(source):
+            local = os.fspath(local_path)
+            name, path = self._path(prefix, posixpath.join(name_prefix, relative))
+            if name in uploads:
+                raise ValidationError(
+                    f"{uploads[name][0]!r} and {local!r} would both be stored as {name!r}"
+                )
+            uploads[name] = (local, path)
         if self._local:
             for name, (local, path) in uploads.items():
                 self._write_local(path, name, functools.partial(shutil.copyfile, local))

@@ -15,6 +15,8 @@ from runyard.core.limits import Limits
 # "C:" or "c:foo" is a Windows drive (absolute, or relative to that drive's current folder).
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _PREFIX_COMPONENT = re.compile(r"[A-Za-z0-9._-]+")
+#: Names of the temporary files of writes in progress; no stored file may take one.
+PARTIAL_PREFIX = ".runyard-partial-"
 
 
 def validate_artifact_name(name: object, limits: Limits) -> str:
@@ -53,6 +55,11 @@ def validate_artifact_name(name: object, limits: Limits) -> str:
     if not parts:
         raise ValidationError(f"artifact name {name!r} names no file (only '.' and '/')")
     normalised = "/".join(parts)
+    if any(part.startswith(PARTIAL_PREFIX) for part in parts):
+        raise ValidationError(
+            f"artifact name {name!r} uses the reserved prefix {PARTIAL_PREFIX!r} (runyard's "
+            "files of writes in progress); choose another name"
+        )
     # Checked after collapsing, so that "./C:/x" cannot become the drive path "C:/x".
     if _DRIVE.match(normalised):
         raise ValidationError(
