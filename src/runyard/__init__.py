@@ -6,6 +6,7 @@ Experiment, Run`) runs here after changing its imports to `from runyard import .
 
 from runyard.core.errors import (
     AuthenticationError,
+    HostNotAllowedError,
     ImmutablePropertyError,
     InvalidStatusTransitionError,
     LimitExceededError,
@@ -35,6 +36,7 @@ __all__ = [
     "AuthenticationError",
     "Environment",
     "Experiment",
+    "HostNotAllowedError",
     "ImmutablePropertyError",
     "InvalidStatusTransitionError",
     "LimitExceededError",

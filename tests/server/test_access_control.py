@@ -11,6 +11,7 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 import zipfile
@@ -520,6 +521,53 @@ def test_revoked_token_stops_working_and_the_sdk_run_says_so(
         run.complete()
     doc = client.get(path, headers={"authorization": secured.auth(TEAM_A, "owner")}).json()
     assert doc["status"] == "Running"
+
+
+def test_revoked_token_closes_its_open_event_stream(
+    secured: Secured, client: httpx.Client, victim: Victim
+) -> None:
+    """A stream opened before `runyard token revoke` ends within seconds, with an error event,
+    and delivers nothing logged after that."""
+    token = create_token(secured.store, TEAM_A, "reader")
+    events: list[tuple[float, str]] = []
+    ended = threading.Event()
+    path = f"/api/v1/workspaces/{TEAM_A}/runs/{victim.run_id}/events"
+
+    def follow() -> None:
+        headers = {"authorization": bearer(token)}
+        try:
+            with (
+                httpx.Client(base_url=secured.url, timeout=httpx.Timeout(10, read=60)) as own,
+                own.stream("GET", path, headers=headers) as stream,
+            ):
+                for line in stream.iter_lines():
+                    if line.startswith("event: "):
+                        events.append((time.monotonic(), line[7:]))
+        finally:
+            ended.set()
+
+    reader = threading.Thread(target=follow, daemon=True)
+    reader.start()
+    wait_for(lambda: "metric" in [kind for _, kind in events], "the stream sends the points")
+    owner = {"content-type": MEDIA_TYPE, "authorization": secured.auth(TEAM_A, "owner")}
+
+    revoked = runyard_cli("token", "revoke", token, "--store", secured.store)
+
+    assert revoked.returncode == 0, revoked.stderr
+    revoked_at = time.monotonic()
+    deadline = revoked_at + CACHE_DEADLINE
+    step = 100
+    while not ended.is_set() and time.monotonic() < deadline:
+        frame = points_frame([step], [float(step)])
+        sent = client.post(f"/api/v1/workspaces/{TEAM_A}/runs/{victim.run_id}/points",
+                           content=frame, headers=owner)  # fmt: skip
+        assert sent.status_code == 200, sent.text
+        step += 1
+        time.sleep(0.5)
+    assert ended.is_set(), f"the stream of a revoked token was still open after {CACHE_DEADLINE} s"
+    assert events[-1][1] == "error", events
+    assert events[-1][0] - revoked_at < 10
+    reader.join(5)
 
 
 # 4: roles

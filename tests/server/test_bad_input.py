@@ -552,7 +552,7 @@ def test_points_body_declared_past_the_cap_is_refused_before_it_is_read(seeded: 
     )
     assert status == 413, body
     assert body["error"]["type"] == "PayloadTooLargeError"
-    assert f"{declared} bytes; the limit is {POINTS_BODY_CAP}" in body["error"]["message"]
+    assert f"{declared} bytes is past {POINTS_BODY_CAP} bytes" in body["error"]["message"]
     seeded.assert_intact()
 
 
@@ -983,4 +983,43 @@ def test_garbage_or_truncated_points_frame_is_refused(
     with seeded.client() as api:
         answer = api.post(f"{seeded.run}/points", content=body, headers=FRAME)
     _assert_refused(answer, 400, "ValidationError", message)
+    seeded.assert_intact()
+
+
+def _claiming(n: int, steps: str = "auto") -> bytes:
+    header = {"batches": [{"name": "m", "kind": "scalar", "n": n, "steps": steps, "values": "f64"}]}
+    return _with_header(json.dumps(header).encode(), b"\x00" * 16)
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "message"),
+    [
+        (_claiming(10**13), "LimitExceededError", "at most 2000000 points"),
+        (_claiming(300_000_000), "LimitExceededError", "at most 2000000 points"),
+        (_claiming(1_500_000), "ValidationError", "the body holds 16"),
+        (_claiming(1_000_000, "i64"), "ValidationError", "announces 24000000 bytes"),
+    ],
+    ids=["n-1e13", "n-3e8-auto-steps", "n-1.5e6-in-16-bytes", "n-1e6-i64"],
+)
+def test_points_frame_claiming_more_points_than_it_holds_is_refused(
+    seeded: Seeded, body: bytes, kind: str, message: str
+) -> None:
+    """A ~130-byte frame must not make the server allocate for the count it claims."""
+    assert len(body) < 200
+    with seeded.client() as api:
+        answer = api.post(f"{seeded.run}/points", content=body, headers=FRAME)
+    _assert_refused(answer, 400, kind, message)
+    seeded.assert_intact()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [".runyard-partial-" + "a" * 32, "outputs/.runyard-partial-x", ".runyard-partial-/model.pt"],
+)
+def test_file_name_that_is_an_internal_partial_file_name_is_refused(
+    seeded: Seeded, name: str
+) -> None:
+    with seeded.client() as api:
+        answer = api.put(f"{seeded.run}/files/{name}", content=b"data")
+    _assert_refused(answer, 400, "ValidationError", "reserved prefix", ".runyard-partial-")
     seeded.assert_intact()

@@ -15,6 +15,7 @@ import os
 import posixpath
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import IO, Any, cast
@@ -98,7 +99,8 @@ class ArtifactStore:
     def put_folder(self, prefix: str, name_prefix: str, local_dir: StrPath) -> list[str]:
         """Upload every file under `local_dir` as `name_prefix/<relative path>`; return the names.
 
-        All names are validated before the first byte is written, so a bad one uploads nothing.
+        Symlinks that leave the folder are skipped with a warning (`local_folder`). All names
+        are validated before the first byte is written, so a bad one uploads nothing.
         """
         source = os.fspath(local_dir)
         if not os.path.exists(source):
@@ -196,6 +198,25 @@ class ArtifactStore:
         paths = [_join(base, name) for name in self.list_files(prefix)]
         if paths:
             self._fs.rm(paths)
+
+    def remove_partial_leftovers(self, stale_after: float) -> int:
+        """Delete partial files of interrupted local writes untouched for `stale_after`
+        seconds (a live writer keeps its file fresh); returns how many. Object stores have
+        none: an object appears only when its upload completes."""
+        if not self._local:
+            return 0
+        removed = 0
+        cutoff = time.time() - stale_after
+        for folder, _dirs, names in os.walk(self._root):
+            for name in names:
+                if not _PARTIAL.fullmatch(name):
+                    continue
+                path = os.path.join(folder, name)
+                with contextlib.suppress(FileNotFoundError):
+                    if os.lstat(path).st_mtime < cutoff:
+                        os.unlink(path)
+                        removed += 1
+        return removed
 
     # Snapshots of submitted runs' source folders, shared by runs of the same content.
     def put_snapshot(self, snapshot_id: str, zip_path: StrPath) -> None:
