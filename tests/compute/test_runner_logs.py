@@ -12,14 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from runyard import Experiment, ScriptRunConfig, Workspace
-from runyard.core.log_text import NUL_SYMBOL, original_line
-from tests.compute.test_local_target import (
-    runner_log,
-    stop_runs,
-    wait_for_runner_end,
-    wait_for_status,
-    write_script,
-)
+from runyard.core.log_lines import NUL_SYMBOL, original_line
+from tests.compute.test_local_target import wait_for_runner_end, wait_for_status, write_script
+from tests.conftest import runner_log, stop_runs
 
 pytestmark = pytest.mark.slow
 

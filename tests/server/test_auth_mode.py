@@ -12,14 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess
-from tests.server.test_access_control import (
+from tests.conftest import ServerProcess, poll_until
+from tests.server.access_control.secured import (
     OFF_LOOPBACK,
     _outcome,
     bearer,
     create_token,
     runyard_cli,
-    wait_for,
 )
 
 #: Longer than any token cache of the server (2 s now, 5 s before): a reopened server
@@ -51,12 +50,12 @@ def experiments(server: ServerProcess, token: str | None = None) -> int:
 def test_revoking_the_last_token_keeps_the_server_locked(served: ServerProcess, store: str) -> None:
     assert experiments(served) == 200
     token = create_token(store, "team-a", "owner")
-    wait_for(lambda: experiments(served) == 401, "the server locks once a token exists")
+    poll_until(lambda: experiments(served) == 401, 20, "the server locks once a token exists")
 
     revoked = runyard_cli("token", "revoke", token, "--store", store)
 
     assert revoked.returncode == 0, revoked.stderr
-    wait_for(lambda: experiments(served, token) == 401, "the revoked token is refused")
+    poll_until(lambda: experiments(served, token) == 401, 20, "the revoked token is refused")
     # Nothing may change from here on: poll for longer than any cache lives.
     deadline = time.monotonic() + LOCKED_FOR
     while time.monotonic() < deadline:
@@ -72,7 +71,7 @@ def test_auth_required_locks_a_server_that_has_no_token_yet(store: str, tmp_path
         process.start()
         assert experiments(process) == 401
         token = create_token(store, "team-a", "reader")
-        wait_for(lambda: experiments(process, token) == 200, "the new token is accepted")
+        poll_until(lambda: experiments(process, token) == 200, 20, "the new token is accepted")
         assert experiments(process) == 401
     finally:
         process.stop()

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import ServerProcess
-from tests.server.test_access_control import wait_for
+from tests.conftest import ServerProcess, poll_until
 
 PARTIAL = ".runyard-partial-" + "0" * 32
 
@@ -51,7 +50,7 @@ def test_leftovers_of_a_killed_server_are_removed_when_the_next_one_starts(
     assert created.status_code == 200, created.text
     sock = start_upload(first, run_path, 10 * 1024 * 1024)
     try:
-        wait_for(lambda: len(uploads_in(temp)) == 1, "the upload is being spooled", 30)
+        poll_until(lambda: len(uploads_in(temp)) == 1, 30, "the upload is being spooled")
         first.kill()
     finally:
         sock.close()
@@ -70,17 +69,17 @@ def test_leftovers_of_a_killed_server_are_removed_when_the_next_one_starts(
 
     second = ServerProcess(store, artifacts, env=env).start()
     try:
-        wait_for(
+        poll_until(
             lambda: not killed_upload[0].exists() and not stale_partial.exists(),
-            "the leftovers are removed at start",
             30,
+            "the leftovers are removed at start",
         )
         assert fresh_partial.exists(), "a partial file written within the hour was removed"
         assert someone_elses.exists()
         # The upload spool of a live server is not a leftover.
         sock = start_upload(second, run_path, 10 * 1024 * 1024)
         try:
-            wait_for(lambda: len(uploads_in(temp)) == 2, "the new upload is being spooled", 30)
+            poll_until(lambda: len(uploads_in(temp)) == 2, 30, "the new upload is being spooled")
         finally:
             sock.close()
     finally:
@@ -105,6 +104,6 @@ def test_leftovers_are_removed_on_a_schedule(tmp_path: Path) -> None:
         upload = temp / "runyard-upload-999999999-abc"
         upload.write_bytes(b"left by a killed server")
 
-        wait_for(lambda: not partial.exists() and not upload.exists(), "the schedule cleans", 20)
+        poll_until(lambda: not partial.exists() and not upload.exists(), 20, "the schedule cleans")
     finally:
         server.stop()

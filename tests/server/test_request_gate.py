@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from runyard.core.wire import MEDIA_TYPE
-from tests.conftest import ServerProcess
-from tests.server.test_access_control import create_token, points_frame, wait_for
+from tests.conftest import ServerProcess, poll_until
+from tests.server.access_control.secured import create_token, points_frame
 
 BODY_CAP = 64 * 1024
 HEADER_CAP = 16 * 1024
@@ -345,7 +345,7 @@ def test_sdk_requests_pass_the_gate(locked: tuple[ServerProcess, str], tmp_path:
             run.tag("stage", "train")
             run.add_properties({"seed": "1"})
             run.upload_file("notes.txt", str(notes))
-        wait_for(lambda: Run(Experiment(ws, "gate"), run.id).get_status() == "Completed", "end")
+        poll_until(lambda: Run(Experiment(ws, "gate"), run.id).get_status() == "Completed", 20)
         again = Run(Experiment(ws, "gate"), run.id)
         assert again.get_metrics()["loss"] == 0.5
         assert again.get_tags()["stage"] == "train"

@@ -15,23 +15,21 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from runyard.core.paths import is_within
+
 log = logging.getLogger("runyard.files")
 
 
-def stays_inside(path: Path, root: Path) -> bool:
-    """Whether `path` (resolved, links followed) is within the resolved `root`."""
-    try:
-        path.resolve().relative_to(root)
-    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
-        return False
-    return True
+def stays_inside(path: Path, root: str) -> bool:
+    """Whether `path`, links followed, is within `root` (already resolved)."""
+    return is_within(os.path.realpath(path), root)
 
 
 def folder_files(folder: str | os.PathLike[str]) -> Iterator[tuple[str, Path]]:
     """(relative '/'-separated name, path) of every file an upload of `folder` takes, in
     walk order; links that leave it are logged and skipped."""
     source = Path(folder)
-    root = source.resolve()
+    root = os.path.realpath(source)
     for current, dirs, names in os.walk(source):
         dirs.sort()
         for name in sorted(names):

@@ -21,10 +21,9 @@ from typing import Any
 
 import pathspec
 
-from runyard.artifacts.local_folder import stays_inside
 from runyard.core.errors import LimitExceededError, ValidationError
 from runyard.core.limits import Limits
-from runyard.core.paths import validate_artifact_name
+from runyard.core.paths import is_within, validate_artifact_name
 
 log = logging.getLogger("runyard.snapshot")
 IGNORE_FILES = (".runyardignore", ".amlignore", ".gitignore")
@@ -60,7 +59,7 @@ def list_snapshot_files(source: Path, limits: Limits) -> list[tuple[str, Path, i
     if not source.is_dir():
         raise ValidationError(f"source_directory {str(source)!r} is not a folder")
     spec = _ignore_spec(source)
-    root = source.resolve()
+    root = os.path.realpath(source)
     found: list[tuple[str, Path, int]] = []
     total = 0
     for folder, dirs, names in os.walk(source):
@@ -77,7 +76,7 @@ def list_snapshot_files(source: Path, limits: Limits) -> list[tuple[str, Path, i
             path = Path(folder) / name
             if _NEVER.match_file(relative) or spec.match_file(relative):
                 continue
-            if path.is_symlink() and not stays_inside(path, root):
+            if path.is_symlink() and not is_within(os.path.realpath(path), root):
                 log.warning(
                     "snapshot skips %s: a symbolic link to %s, outside %s",
                     relative,

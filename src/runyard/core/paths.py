@@ -6,6 +6,7 @@ server can call them to reject a bad request before touching storage.
 
 from __future__ import annotations
 
+import os.path
 import re
 import unicodedata
 
@@ -67,6 +68,15 @@ def validate_artifact_name(name: object, limits: Limits) -> str:
             "like 'outputs/model.pt'"
         )
     return normalised
+
+
+def is_within(resolved: str, resolved_root: str) -> bool:
+    """Whether a fully resolved path lies inside a fully resolved folder: the test a symlink
+    must pass to be uploaded with its folder (the caller resolves; this is string work)."""
+    try:
+        return os.path.commonpath([resolved, resolved_root]) == resolved_root
+    except ValueError:  # one absolute and one relative, or different drives
+        return False
 
 
 def validate_run_prefix(prefix: str) -> str:

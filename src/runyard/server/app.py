@@ -15,7 +15,6 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from runyard import __version__
 from runyard.artifacts import ArtifactStore
 from runyard.server.access import AccessControl
 from runyard.server.cleanup import remove_leftovers
@@ -26,6 +25,7 @@ from runyard.server.models import ERROR_RESPONSES
 from runyard.server.routes import events, experiments, files, logs, metrics, runs
 from runyard.store.database import Database
 from runyard.store.liveness import mark_silent_runs, prune_ingest_keys
+from runyard.version import __version__
 
 log = logging.getLogger("runyard.server")
 API_PREFIX = "/api/v1/workspaces/{workspace}"

@@ -22,11 +22,11 @@ from runyard.core.errors import (
     RunyardError,
     UnsupportedMediaTypeError,
 )
+from runyard.core.roles import Role
 from runyard.core.wire import MEDIA_TYPE
 from runyard.server.access import AccessControl
 from runyard.server.config import ServerConfig
 from runyard.server.errors import error_response
-from runyard.store.tokens import Role
 
 JSON = "application/json"
 _WORKSPACE_PATH = re.compile(r"/api/v1/workspaces/(?P<workspace>[^/]*)(?P<rest>/.*)?")

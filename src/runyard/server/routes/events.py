@@ -15,9 +15,9 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from runyard.core.errors import RunyardError
+from runyard.core.roles import Role
 from runyard.server.access import Access, AccessControl, require
 from runyard.server.encoding import dumps, to_jsonable
-from runyard.store.tokens import Role
 
 router = APIRouter(tags=["streams"])
 #: Seconds between re-checks of the stream's token: a revoked one closes the stream.

@@ -1,4 +1,4 @@
-"""How a script's output becomes storable text, the same on SQLite and PostgreSQL.
+"""A line of a run's log, as the store keeps it and every transport hands it out.
 
 A log line is the user's output and is kept as printed, with two exceptions no database
 text column can hold:
@@ -13,9 +13,20 @@ text column can hold:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 NUL_SYMBOL = "\u2400"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(slots=True, frozen=True)
+class LogLine:
+    """One line of one stream of a run."""
+
+    stream: str
+    seq: int
+    time: float
+    line: str
 
 
 def storable_line(text: str) -> str:
