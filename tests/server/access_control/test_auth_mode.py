@@ -13,13 +13,8 @@ import httpx
 import pytest
 
 from tests.conftest import ServerProcess, poll_until
-from tests.server.access_control.secured import (
-    OFF_LOOPBACK,
-    _outcome,
-    bearer,
-    create_token,
-    runyard_cli,
-)
+from tests.server.access_control.secured import OFF_LOOPBACK, bearer, create_token, runyard_cli
+from tests.server.access_control.test_loopback_and_first_token import _outcome
 
 #: Longer than any token cache of the server (2 s now, 5 s before): a reopened server
 #: would answer 200 within it.
