@@ -13,6 +13,8 @@ import typing
 from runyard.core.errors import (
     AuthenticationError,
     ConflictError,
+    HeadersTooLargeError,
+    HostNotAllowedError,
     ImmutablePropertyError,
     InvalidStatusTransitionError,
     LimitExceededError,
@@ -25,6 +27,7 @@ from runyard.core.errors import (
     StoreError,
     StoreUnavailableError,
     TransportError,
+    UnsupportedMediaTypeError,
     ValidationError,
 )
 from runyard.core.status import Status
@@ -78,6 +81,8 @@ __all__ = [
     "ConflictError",
     "Environment",
     "Experiment",
+    "HeadersTooLargeError",
+    "HostNotAllowedError",
     "ImmutablePropertyError",
     "InvalidStatusTransitionError",
     "LimitExceededError",
@@ -96,6 +101,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailableError",
     "TransportError",
+    "UnsupportedMediaTypeError",
     "ValidationError",
     "Workspace",
     "__version__",

@@ -63,3 +63,19 @@ def test_write_config_round_trips(workspace: Workspace, tmp_path: Path) -> None:
     path = workspace.write_config(tmp_path / "project")
     again = Workspace.from_config(path)
     assert (again.store_url, again.artifacts_url) == (workspace.store_url, workspace.artifacts_url)
+
+
+def test_config_holding_a_token_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    ws = Workspace("team-a", server_url="http://127.0.0.1:1", token="ryt_secret")
+    existing = tmp_path / "project" / ".runyard" / "config.json"
+    existing.parent.mkdir(parents=True)
+    existing.write_text("{}")
+    existing.chmod(0o644)
+
+    path = ws.write_config(tmp_path / "project")
+
+    assert path == existing
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert Workspace.from_config(path).token == "ryt_secret"
+    tokenless = Workspace("team-a", server_url="http://127.0.0.1:1").write_config(tmp_path / "b")
+    assert "token" not in tokenless.read_text()

@@ -15,6 +15,7 @@ import os
 import posixpath
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import IO, Any, cast
@@ -22,11 +23,12 @@ from typing import IO, Any, cast
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
+from runyard.artifacts.local_folder import folder_files
 from runyard.core.errors import ConflictError, NotFoundError, ValidationError
 from runyard.core.limits import Limits
+from runyard.core.paths import PARTIAL_PREFIX as _PARTIAL_PREFIX
 from runyard.core.paths import validate_artifact_name, validate_run_prefix
 
-_PARTIAL_PREFIX = ".runyard-partial-"
 # Leftovers of interrupted local writes: never listed. A fixed-length name (not derived from the
 # target's) so that a long but legal file name cannot push the temporary one past NAME_MAX.
 _PARTIAL = re.compile(re.escape(_PARTIAL_PREFIX) + r"[0-9a-f]{32}")
@@ -97,7 +99,8 @@ class ArtifactStore:
     def put_folder(self, prefix: str, name_prefix: str, local_dir: StrPath) -> list[str]:
         """Upload every file under `local_dir` as `name_prefix/<relative path>`; return the names.
 
-        All names are validated before the first byte is written, so a bad one uploads nothing.
+        Symlinks that leave the folder are skipped with a warning (`local_folder`). All names
+        are validated before the first byte is written, so a bad one uploads nothing.
         """
         source = os.fspath(local_dir)
         if not os.path.exists(source):
@@ -107,18 +110,14 @@ class ArtifactStore:
         if name_prefix:
             name_prefix = validate_artifact_name(name_prefix, self._limits)
         uploads: dict[str, tuple[str, str]] = {}  # name -> (local path, store path)
-        for folder, _subfolders, files in os.walk(source):
-            for file in files:
-                local = os.path.join(folder, file)
-                if not os.path.isfile(local):  # broken symlinks, sockets, fifos
-                    continue
-                relative = os.path.relpath(local, source).replace(os.sep, "/")
-                name, path = self._path(prefix, posixpath.join(name_prefix, relative))
-                if name in uploads:
-                    raise ValidationError(
-                        f"{uploads[name][0]!r} and {local!r} would both be stored as {name!r}"
-                    )
-                uploads[name] = (local, path)
+        for relative, local_path in folder_files(source):
+            local = os.fspath(local_path)
+            name, path = self._path(prefix, posixpath.join(name_prefix, relative))
+            if name in uploads:
+                raise ValidationError(
+                    f"{uploads[name][0]!r} and {local!r} would both be stored as {name!r}"
+                )
+            uploads[name] = (local, path)
         if self._local:
             for name, (local, path) in uploads.items():
                 self._write_local(path, name, functools.partial(shutil.copyfile, local))
@@ -212,6 +211,25 @@ class ArtifactStore:
         paths = [_join(base, name) for name in self.list_files(prefix)]
         if paths:
             self._fs.rm(paths)
+
+    def remove_partial_leftovers(self, stale_after: float) -> int:
+        """Delete partial files of interrupted local writes untouched for `stale_after`
+        seconds (a live writer keeps its file fresh); returns how many. Object stores have
+        none: an object appears only when its upload completes."""
+        if not self._local:
+            return 0
+        removed = 0
+        cutoff = time.time() - stale_after
+        for folder, _dirs, names in os.walk(self._root):
+            for name in names:
+                if not _PARTIAL.fullmatch(name):
+                    continue
+                path = os.path.join(folder, name)
+                with contextlib.suppress(FileNotFoundError):
+                    if os.lstat(path).st_mtime < cutoff:
+                        os.unlink(path)
+                        removed += 1
+        return removed
 
     # Snapshots of submitted runs' source folders, shared by runs of the same content.
     def put_snapshot(self, snapshot_id: str, zip_path: StrPath) -> None:

@@ -10,7 +10,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from runyard.cli.output import emit
 from runyard.core.errors import PermissionDeniedError, ValidationError
-from runyard.sdk.workspace import Workspace
+from runyard.sdk.workspace import LOCAL_FOLDER, Workspace
+from runyard.server.config import AuthMode, ServerConfig, is_loopback
 
 
 def _store_url(store: str | None) -> str:
@@ -50,6 +51,42 @@ def _local_store(store: str | None, artifacts: str | None) -> tuple[str, str]:
     type=float,
     help="Seconds of silence after which a Running run becomes NotResponding.",
 )
+@click.option(
+    "--auth",
+    type=click.Choice([m.value for m in AuthMode]),
+    default=AuthMode.AUTO.value,
+    show_default=True,
+    help="When API tokens are required. auto: off loopback always; on loopback once the "
+    "first token was created (revoking all does not reopen the server). required: always. "
+    "off: never (loopback only; an explicit choice).",
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    help="A host name (Host header) to answer to besides localhost, 127.0.0.1 and [::1]; "
+    "repeatable; '*' for any. Off loopback, if given, only these are answered.",
+)
+@click.option(
+    "--max-body-bytes",
+    type=click.IntRange(1),
+    default=ServerConfig.max_body_bytes,
+    show_default=True,
+    help="Largest JSON request body.",
+)
+@click.option(
+    "--max-upload-bytes",
+    type=click.IntRange(1),
+    default=None,
+    help="Largest file or snapshot upload [default: RUNYARD_MAX_UPLOAD_BYTES, else 5 GiB].",
+)
+@click.option(
+    "--max-header-bytes",
+    type=click.IntRange(1024),
+    default=ServerConfig.max_header_bytes,
+    show_default=True,
+    help="Largest request line plus headers.",
+)
 def server(
     host: str,
     port: int,
@@ -57,15 +94,25 @@ def server(
     artifacts: str | None,
     workers: int,
     heartbeat_timeout: float,
+    auth: str,
+    allowed_hosts: tuple[str, ...],
+    max_body_bytes: int,
+    max_upload_bytes: int | None,
+    max_header_bytes: int,
 ) -> None:
     """Serve the HTTP API for a store; on loopback only unless API tokens exist."""
     import uvicorn
 
-    from runyard.server.config import ServerConfig, is_loopback
     from runyard.store.database import Database
     from runyard.store.tokens import TokenStore
 
+    mode = AuthMode(auth)
     store_url, artifacts_url = _local_store(store, artifacts)
+    if mode is AuthMode.OFF and not is_loopback(host):
+        raise PermissionDeniedError(
+            f"refusing --auth off on {host}: anyone who can reach it could change every "
+            "workspace. Turn auth off only on a loopback address (127.0.0.1, localhost, ::1)"
+        )
     db = Database.open(store_url)
     if not is_loopback(host) and not TokenStore(db).any_active():
         raise PermissionDeniedError(
@@ -74,6 +121,7 @@ def server(
             f"--store {store_url}"
         )
     db.close()
+    env_upload = os.environ.get("RUNYARD_MAX_UPLOAD_BYTES")
     config = ServerConfig(
         store_url,
         artifacts_url,
@@ -81,8 +129,21 @@ def server(
         port,
         heartbeat_timeout,
         liveness_interval=float(os.environ.get("RUNYARD_LIVENESS_INTERVAL", "5")),
+        auth=mode,
+        allowed_hosts=allowed_hosts,
+        max_body_bytes=max_body_bytes,
+        max_upload_bytes=max_upload_bytes
+        or (int(env_upload) if env_upload else ServerConfig.max_upload_bytes),
+        max_header_bytes=max_header_bytes,
+        max_points_bytes=int(
+            os.environ.get("RUNYARD_MAX_POINTS_BYTES", str(ServerConfig.max_points_bytes))
+        ),
+        stale_temp_seconds=float(os.environ.get("RUNYARD_STALE_TEMP_SECONDS", "3600")),
+        cleanup_interval=float(os.environ.get("RUNYARD_CLEANUP_INTERVAL", "3600")),
     )
     os.environ.update(config.to_env())
+    if mode is AuthMode.OFF:
+        click.echo("auth is off: no API token is asked for, whatever tokens exist", err=True)
     click.echo(f"runyard server on http://{host}:{port} (store {store_url})", err=True)
     uvicorn.run(
         "runyard.server.main:app_from_env",
@@ -91,6 +152,7 @@ def server(
         port=port,
         workers=workers,
         log_level="warning",
+        h11_max_incomplete_event_size=max_header_bytes,
     )
 
 

@@ -4,6 +4,7 @@ one workspace of a server, and the mapping of error answers back to runyard's er
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import httpx
@@ -12,6 +13,9 @@ from runyard.core import errors
 from runyard.core.errors import RunyardError, TransportError, ValidationError
 
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+#: Characters httpx refuses in a URL; sent percent-encoded, the server answers what they mean
+#: (a name holding NUL is not found), instead of the SDK failing with httpx's InvalidURL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def number(value: Any) -> Any:
@@ -50,6 +54,7 @@ class Api:
         )
 
     def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        path = _CONTROL.sub(lambda found: f"%{ord(found.group()):02X}", path)
         try:
             response = self.client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from runyard.artifacts.local_folder import folder_files
 from runyard.client.base import FileStore
 from runyard.client.http_api import Api, raise_for
 from runyard.core.errors import NotFoundError, TransportError
@@ -68,10 +69,8 @@ class HttpFileStore(FileStore):
         self, prefix: str, name_prefix: str, local_dir: str | os.PathLike[str]
     ) -> list[str]:
         """Upload every file under a local folder as `name_prefix/<relative path>`."""
-        root = Path(local_dir)
         stored = []
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            relative = path.relative_to(root).as_posix()
+        for relative, path in folder_files(local_dir):
             stored.append(self.put_file(prefix, posixpath.join(name_prefix, relative), path))
         return sorted(stored)
 

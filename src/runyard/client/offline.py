@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+from runyard.artifacts.local_folder import folder_files
 from runyard.client.base import FileStore, Transport
 from runyard.client.models import ModelRegistry
 from runyard.client.operations import copy_file, keep_copy
@@ -250,11 +251,9 @@ class OfflineFileStore(FileStore):
         self, prefix: str, name_prefix: str, local_dir: str | os.PathLike[str]
     ) -> list[str]:
         """Keep a copy of every file of the folder for sync."""
-        root = Path(local_dir)
         return sorted(
-            self.put_file(prefix, f"{name_prefix}/{p.relative_to(root).as_posix()}", p)
-            for p in root.rglob("*")
-            if p.is_file()
+            self.put_file(prefix, f"{name_prefix}/{relative}", path)
+            for relative, path in folder_files(local_dir)
         )
 
     def get_file(self, prefix: str, name: str, local_path: str | os.PathLike[str]) -> None:

@@ -35,6 +35,8 @@ CANCEL_GRACE = 3.0
 _STATUS_EVERY = 0.5
 _LOGS_EVERY = 0.2
 _STDERR_TAIL = 30
+#: The log stream where the runner reports on the run's logs themselves.
+RUNNER_STREAM = "runyard"
 
 
 class _Interrupted(Exception):
@@ -94,10 +96,31 @@ class Runner:
             self._pending.setdefault(stream, []).append(line)
 
     def _ship_lines(self) -> None:
+        """Send new output lines to the run's live logs. A failure never fails the run: the
+        lines stay in the log files uploaded at the end, and the failure is reported in the
+        runner's own log and in the run's `runyard` log stream (and its logs/runyard.txt)."""
         for stream, lines in list(self._pending.items()):
-            if lines:
+            if not lines:
+                continue
+            try:
                 self.store.append_log_lines(self.run.id, stream, lines)
+            except Exception as exc:
+                self._report_unshipped(stream, len(lines), exc)
         self._pending.clear()
+
+    def _report_unshipped(self, stream: str, count: int, exc: Exception) -> None:
+        note = (
+            f"runyard: {count} line(s) of {stream} could not be stored live "
+            f"({type(exc).__name__}: {exc}); they are in logs/{stream}.txt"
+        )
+        log.warning("run %s: %s", self.run.id, note)
+        self.captured.setdefault(RUNNER_STREAM, []).append(note)
+        if stream == RUNNER_STREAM:
+            return
+        try:
+            self.store.append_log_lines(self.run.id, RUNNER_STREAM, [note])
+        except Exception as again:
+            log.warning("run %s: the note could not be stored either: %s", self.run.id, again)
 
     def _advance(self, status: Status) -> None:
         """Move to the next life-cycle status, unless someone canceled or ended the run."""
@@ -182,9 +205,15 @@ class Runner:
         return self._finish(code, stop_reason, execution)
 
     def _upload_logs(self) -> None:
-        for stream, lines in self.captured.items():
-            if lines:
+        """Upload each stream's whole output as logs/<stream>.txt; a failure is reported in
+        the runner's log and does not fail the run."""
+        for stream, lines in list(self.captured.items()):
+            if not lines:
+                continue
+            try:
                 self.run.upload_file(f"logs/{stream}.txt", _text_stream("\n".join(lines) + "\n"))
+            except Exception as exc:
+                log.warning("run %s: logs/%s.txt not uploaded: %s", self.run.id, stream, exc)
 
     def _upload_outputs(self, workdir: Path) -> None:
         outputs = workdir / "outputs"
@@ -228,7 +257,7 @@ def _stop_quietly(execution: Execution) -> None:
 
 
 def _text_stream(text: str) -> io.BytesIO:
-    return io.BytesIO(text.encode())
+    return io.BytesIO(text.encode(errors="replace"))
 
 
 def main(argv: list[str]) -> int:

@@ -1,7 +1,8 @@
 """Snapshots of a source folder: what a submitted run ran, stored once per content.
 
 The ignore rules are git's (`.runyardignore` if present, else `.gitignore`, read with
-pathspec); `.git/` and runyard's own `.runyard/` folder are never included. The snapshot
+pathspec); `.git/` and runyard's own `.runyard/` folder are never included, nor symlinks
+that lead out of the folder (skipped with a warning, as in `upload_folder`). The snapshot
 id is a hash of the file names and contents, so the same folder gives the same id.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import zipfile
@@ -21,8 +23,9 @@ import pathspec
 
 from runyard.core.errors import LimitExceededError, ValidationError
 from runyard.core.limits import Limits
-from runyard.core.paths import validate_artifact_name
+from runyard.core.paths import is_within, validate_artifact_name
 
+log = logging.getLogger("runyard.snapshot")
 IGNORE_FILES = (".runyardignore", ".amlignore", ".gitignore")
 ALWAYS_IGNORED = (".git/", ".runyard/", "__pycache__/", "*.pyc")
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -56,6 +59,7 @@ def list_snapshot_files(source: Path, limits: Limits) -> list[tuple[str, Path, i
     if not source.is_dir():
         raise ValidationError(f"source_directory {str(source)!r} is not a folder")
     spec = _ignore_spec(source)
+    root = os.path.realpath(source)
     found: list[tuple[str, Path, int]] = []
     total = 0
     for folder, dirs, names in os.walk(source):
@@ -70,7 +74,17 @@ def list_snapshot_files(source: Path, limits: Limits) -> list[tuple[str, Path, i
         for name in sorted(names):
             relative = prefix + name
             path = Path(folder) / name
-            if _NEVER.match_file(relative) or spec.match_file(relative) or not path.is_file():
+            if _NEVER.match_file(relative) or spec.match_file(relative):
+                continue
+            if path.is_symlink() and not is_within(os.path.realpath(path), root):
+                log.warning(
+                    "snapshot skips %s: a symbolic link to %s, outside %s",
+                    relative,
+                    os.path.realpath(path),
+                    source,
+                )
+                continue
+            if not path.is_file():
                 continue
             size = path.stat().st_size
             found.append((relative, path, size))

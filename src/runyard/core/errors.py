@@ -28,6 +28,24 @@ class PayloadTooLargeError(LimitExceededError):
     http_status = 413
 
 
+class HeadersTooLargeError(LimitExceededError):
+    """A request's headers together are past the server's size cap."""
+
+    http_status = 431
+
+
+class UnsupportedMediaTypeError(ValidationError):
+    """A request body's Content-Type is not one the route reads (JSON, a points frame)."""
+
+    http_status = 415
+
+
+class HostNotAllowedError(ValidationError):
+    """The request's Host header does not name this server (DNS rebinding defence)."""
+
+    http_status = 421
+
+
 class AuthenticationError(RunyardError):
     """No valid API token was presented to a server that requires one."""
 

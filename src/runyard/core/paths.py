@@ -6,6 +6,7 @@ server can call them to reject a bad request before touching storage.
 
 from __future__ import annotations
 
+import os.path
 import re
 import unicodedata
 
@@ -15,6 +16,8 @@ from runyard.core.limits import Limits
 # "C:" or "c:foo" is a Windows drive (absolute, or relative to that drive's current folder).
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _PREFIX_COMPONENT = re.compile(r"[A-Za-z0-9._-]+")
+#: Names of the temporary files of writes in progress; no stored file may take one.
+PARTIAL_PREFIX = ".runyard-partial-"
 
 
 def validate_artifact_name(name: object, limits: Limits) -> str:
@@ -53,6 +56,11 @@ def validate_artifact_name(name: object, limits: Limits) -> str:
     if not parts:
         raise ValidationError(f"artifact name {name!r} names no file (only '.' and '/')")
     normalised = "/".join(parts)
+    if any(part.startswith(PARTIAL_PREFIX) for part in parts):
+        raise ValidationError(
+            f"artifact name {name!r} uses the reserved prefix {PARTIAL_PREFIX!r} (runyard's "
+            "files of writes in progress); choose another name"
+        )
     # Checked after collapsing, so that "./C:/x" cannot become the drive path "C:/x".
     if _DRIVE.match(normalised):
         raise ValidationError(
@@ -60,6 +68,15 @@ def validate_artifact_name(name: object, limits: Limits) -> str:
             "like 'outputs/model.pt'"
         )
     return normalised
+
+
+def is_within(resolved: str, resolved_root: str) -> bool:
+    """Whether a fully resolved path lies inside a fully resolved folder: the test a symlink
+    must pass to be uploaded with its folder (the caller resolves; this is string work)."""
+    try:
+        return os.path.commonpath([resolved, resolved_root]) == resolved_root
+    except ValueError:  # one absolute and one relative, or different drives
+        return False
 
 
 def validate_run_prefix(prefix: str) -> str:

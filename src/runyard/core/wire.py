@@ -100,17 +100,41 @@ def decode_batches(
     if not isinstance(described, list):
         raise ValidationError("'batches' must be a list")
     offset = _HEADER.size + header_len
+    _check_counts(described, len(data) - offset, max_points)
     batches = []
-    total = 0
     for entry in described:
         batch, offset = _decode_one(entry, view, offset, limits)
-        total += len(batch.values)
-        if total > max_points:
-            raise LimitExceededError(f"a request may carry at most {max_points} points")
         batches.append(batch)
     if offset != len(data):
         raise ValidationError("points frame has bytes past its last column")
     return key, batches
+
+
+def _check_counts(described: list[Any], column_bytes: int, max_points: int) -> None:
+    """Check every batch's count against the limit and the bytes actually present, before
+    anything is allocated: a 100-byte frame claiming 10**13 points is refused at once."""
+    total = 0
+    needed = 0
+    for entry in described:
+        if not isinstance(entry, dict):
+            raise ValidationError("each batch must be an object")
+        n = entry.get("n")
+        if type(n) is not int or n < 0:
+            raise ValidationError(
+                f"metric {entry.get('name')!r}: 'n' must be a non-negative integer"
+            )
+        if entry.get("steps") not in ("auto", "i64"):
+            raise ValidationError(f"metric {entry.get('name')!r}: 'steps' must be 'auto' or 'i64'")
+        total += n
+        if total > max_points:
+            raise LimitExceededError(f"a request may carry at most {max_points} points")
+        columns = 1 + (entry.get("steps") == "i64") + (entry.get("values") == "f64")
+        needed += 8 * n * columns
+    if needed > column_bytes:
+        raise ValidationError(
+            f"points frame is truncated: its header announces {needed} bytes of columns, "
+            f"the body holds {column_bytes}"
+        )
 
 
 def _batch_header(entry: Any, limits: Limits) -> tuple[str, MetricKind, str, str]:
@@ -141,9 +165,7 @@ def _decode_one(
     entry: Any, view: memoryview, offset: int, limits: Limits
 ) -> tuple[PointBatch, int]:
     name, kind, column, description = _batch_header(entry, limits)
-    n = entry.get("n")
-    if not isinstance(n, int) or n < 0:
-        raise ValidationError(f"metric {name!r}: 'n' must be a non-negative integer")
+    n = entry["n"]  # checked by _check_counts
     steps: list[int | None]
     if entry.get("steps") == "auto":
         steps = [None] * n

@@ -63,7 +63,10 @@ class RunFiles:
     def upload_folder(
         self, name: str, path: str | os.PathLike[str], datastore_name: str | None = None
     ) -> list[str]:
-        """Store every file under a local folder as `name/<relative path>`."""
+        """Store every file under a local folder as `name/<relative path>`.
+
+        A symbolic link whose target is outside the folder is skipped with a warning (a
+        link to `~/.ssh/id_rsa` must not upload the key); links within it are followed."""
         if not Path(path).is_dir():
             raise ValidationError(f"upload_folder: {str(path)!r} is not a folder")
         return self._transport.files.put_folder(self._artifact_prefix(), name, path)

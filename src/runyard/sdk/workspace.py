@@ -167,11 +167,20 @@ class Workspace:
     def write_config(
         self, path: str | os.PathLike[str] | None = None, file_name: str | None = None
     ) -> Path:
-        """Write `.runyard/config.json` under `path` (default: the current folder)."""
+        """Write `.runyard/config.json` under `path` (default: the current folder); mode
+        0600 when it holds an API token."""
         folder = Path(path or os.getcwd()) / LOCAL_FOLDER
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / (file_name or CONFIG_FILE)
-        target.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        content = self.to_dict()
+        if "token" not in content:
+            target.write_text(json.dumps(content, indent=2) + "\n")
+            return target
+        # A token is a password: readable by its owner only, from the first byte written.
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+        with os.fdopen(fd, "w") as out:
+            out.write(json.dumps(content, indent=2) + "\n")
         return target
 
     # Plumbing shared by every object of this workspace

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -16,13 +16,14 @@ from runyard.core.errors import AuthenticationError, PermissionDeniedError
 from runyard.core.limits import Limits
 from runyard.core.names import validate_workspace_name
 from runyard.core.roles import Grant, Role
-from runyard.server.config import ServerConfig, is_loopback
+from runyard.server.config import AuthMode, ServerConfig, is_loopback
 from runyard.store.base import ModelStore, TrackingStore
 from runyard.store.database import Database
 from runyard.store.sql import SqlTrackingStore
 from runyard.store.tokens import TokenStore
 
-_GRANT_TTL = 5.0
+#: Seconds a token check is reused: how long a revoked token may still work (open streams too).
+_GRANT_TTL = 2.0
 _MAX_CACHED_GRANTS = 10_000
 
 
@@ -36,6 +37,9 @@ class Access:
     store: TrackingStore
     files: ArtifactStore
     models: ModelStore
+    #: What the request presented and needed, so a long request (a stream) can be re-checked.
+    credential: str | None = field(default=None, repr=False)
+    needed: Role = Role.READER
 
 
 class AccessControl:
@@ -54,12 +58,16 @@ class AccessControl:
         self._lock = threading.Lock()
 
     def auth_required(self) -> bool:
-        """Tokens are required once any exists, and always off loopback."""
-        if not is_loopback(self.config.host):
+        """Whether requests need a token: see `AuthMode`. In auto mode a loopback server
+        locks when its first token is created and stays locked, even once all are revoked."""
+        mode = self.config.auth
+        if mode is AuthMode.OFF:
+            return False
+        if mode is AuthMode.REQUIRED or not is_loopback(self.config.host):
             return True
         checked_at, required = self._required
-        if time.monotonic() - checked_at > _GRANT_TTL:
-            required = self.tokens.any_active()
+        if not required and time.monotonic() - checked_at > _GRANT_TTL:
+            required = self.tokens.ever_created()
             self._required = (time.monotonic(), required)
         return required
 
@@ -109,7 +117,12 @@ class AccessControl:
         if files is None:
             files = self._files[workspace] = self.files.for_snapshot_scope(workspace)
         store = self.store(workspace)
-        return Access(workspace, role, store, files, store)
+        return Access(workspace, role, store, files, store, header, needed)
+
+    def recheck(self, access: Access) -> None:
+        """Raise AuthError / ForbiddenError if what granted `access` no longer does (a token
+        revoked since): cheap, the grant cache answers most calls."""
+        self.authorize(access.workspace, access.credential, access.needed)
 
 
 def require(needed: Role) -> Callable[..., Coroutine[Any, Any, Access]]:

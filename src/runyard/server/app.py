@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.resources
 import logging
 import time
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from runyard.artifacts import ArtifactStore
 from runyard.server.access import AccessControl
+from runyard.server.cleanup import remove_leftovers
 from runyard.server.config import ServerConfig
 from runyard.server.errors import install_error_handlers
+from runyard.server.gate import RequestGate
 from runyard.server.models import ERROR_RESPONSES
 from runyard.server.routes import events, experiments, files, logs, metrics, models, runs
 from runyard.store.database import Database
@@ -41,18 +47,54 @@ async def _watch_liveness(db: Database, config: ServerConfig) -> None:
         await asyncio.sleep(config.liveness_interval)
 
 
+async def _clean_leftovers(files: ArtifactStore, config: ServerConfig) -> None:
+    """Remove what killed processes left behind: at start, then every `cleanup_interval`."""
+    while True:
+        try:
+            await run_in_threadpool(remove_leftovers, files, config.stale_temp_seconds)
+        except Exception:  # a folder that vanished or a permission must not stop the server
+            log.exception("cleaning leftover temporary files failed")
+        await asyncio.sleep(config.cleanup_interval)
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """/docs with Swagger UI's files served by this server (fastapi-offline ships them), so
+    it works air-gapped and loads nothing from a CDN; no /docs if they are missing."""
+    try:
+        assets = importlib.resources.files("fastapi_offline") / "static"
+    except ModuleNotFoundError:
+        log.info("fastapi-offline is not installed: no /docs (the schema is at /openapi.json)")
+        return
+    app.mount("/docs/assets", StaticFiles(directory=str(assets)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon.png",
+        )
+
+
 def create_app(config: ServerConfig) -> FastAPI:
     """The server application for one store and one file store."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        watcher = asyncio.create_task(_watch_liveness(db, config))
+        tasks = [
+            asyncio.create_task(_watch_liveness(db, config)),
+            asyncio.create_task(_clean_leftovers(artifacts, config)),
+        ]
         try:
             yield
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     db = Database.open(config.store_url)
     artifacts = ArtifactStore(config.artifacts_url)
@@ -62,10 +104,14 @@ def create_app(config: ServerConfig) -> FastAPI:
         description="Track, run, monitor and compare machine-learning experiments.",
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.config = config
     app.state.access = AccessControl(config, db, artifacts)
+    app.add_middleware(RequestGate, config=config, access=app.state.access)
     install_error_handlers(app)
+    _serve_docs(app)
     for module in (experiments, runs, metrics, files, logs, events, models):
         app.include_router(module.router, prefix=API_PREFIX)
 

@@ -127,7 +127,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "No such experiment, run, model, file or snapshot in this workspace"),
         (409, "Contradicts what is stored (a property's value, an illegal status change)"),
         (413, "The body is past the server's size cap"),
+        (415, "The body's Content-Type is not one this route reads"),
+        (421, "The Host header does not name this server (see --allowed-host)"),
         (422, "The request is malformed (JSON, types, missing fields)"),
+        (431, "The request's headers are past the server's size cap"),
     )
 }
 

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, func, insert, select
 
-from runyard.core.log_lines import LogLine
+from runyard.core.log_lines import LogLine, storable_line
 from runyard.store.schema import run_log_lines
 
 
 def append_lines(conn: Connection, run_pk: int, stream: str, lines: Sequence[str]) -> int:
     """Append lines after the stream's last; returns the sequence number of the first.
 
+    Lines are stored as `storable_line` makes them (NUL as ␀), on every backend alike.
     The caller holds the run's lock (or SQLite's write lock), so numbering cannot race.
     """
     last = conn.execute(
@@ -27,7 +28,13 @@ def append_lines(conn: Connection, run_pk: int, stream: str, lines: Sequence[str
         conn.execute(
             insert(run_log_lines),
             [
-                {"run_id": run_pk, "stream": stream, "seq": first + i, "time": now, "line": line}
+                {
+                    "run_id": run_pk,
+                    "stream": stream,
+                    "seq": first + i,
+                    "time": now,
+                    "line": storable_line(line),
+                }
                 for i, line in enumerate(lines)
             ],
         )

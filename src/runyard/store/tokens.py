@@ -67,6 +67,13 @@ class TokenStore:
             ).scalar_one()
         return bool(count)
 
+    def ever_created(self) -> bool:
+        """Whether any token, revoked or not, was ever created: a server that has had tokens
+        stays locked when the last one is revoked."""
+        with self.db.read() as conn:
+            found = conn.execute(select(api_tokens.c.id).limit(1)).first()
+        return found is not None
+
     def revoke(self, token: str) -> None:
         """Revoke a token by its text."""
         with self.db.write() as conn:

@@ -6,6 +6,8 @@ The fixtures (`secured`, `client`, `victim`, `sdk_env`) are in this package's co
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 
 import httpx
@@ -13,6 +15,7 @@ import pytest
 
 from runyard import Experiment, Workspace
 from runyard.core.errors import AuthenticationError
+from runyard.core.wire import MEDIA_TYPE
 from tests.conftest import poll_until
 from tests.server.access_control.secured import (
     CACHE_DEADLINE,
@@ -25,6 +28,7 @@ from tests.server.access_control.secured import (
     api_calls,
     bearer,
     create_token,
+    points_frame,
     runyard_cli,
     unexpected_answers,
     visible_state,
@@ -142,3 +146,50 @@ def test_revoked_token_stops_working_and_the_sdk_run_says_so(
         run.complete()
     doc = client.get(path, headers={"authorization": secured.auth(TEAM_A, "owner")}).json()
     assert doc["status"] == "Running"
+
+
+def test_revoked_token_closes_its_open_event_stream(
+    secured: Secured, client: httpx.Client, victim: Victim
+) -> None:
+    """A stream opened before `runyard token revoke` ends within seconds, with an error event,
+    and delivers nothing logged after that."""
+    token = create_token(secured.store, TEAM_A, "reader")
+    events: list[tuple[float, str]] = []
+    ended = threading.Event()
+    path = f"/api/v1/workspaces/{TEAM_A}/runs/{victim.run_id}/events"
+
+    def follow() -> None:
+        headers = {"authorization": bearer(token)}
+        try:
+            with (
+                httpx.Client(base_url=secured.url, timeout=httpx.Timeout(10, read=60)) as own,
+                own.stream("GET", path, headers=headers) as stream,
+            ):
+                for line in stream.iter_lines():
+                    if line.startswith("event: "):
+                        events.append((time.monotonic(), line[7:]))
+        finally:
+            ended.set()
+
+    reader = threading.Thread(target=follow, daemon=True)
+    reader.start()
+    poll_until(lambda: "metric" in [kind for _, kind in events], CACHE_DEADLINE, "the points")
+    owner = {"content-type": MEDIA_TYPE, "authorization": secured.auth(TEAM_A, "owner")}
+
+    revoked = runyard_cli("token", "revoke", token, "--store", secured.store)
+
+    assert revoked.returncode == 0, revoked.stderr
+    revoked_at = time.monotonic()
+    deadline = revoked_at + CACHE_DEADLINE
+    step = 100
+    while not ended.is_set() and time.monotonic() < deadline:
+        frame = points_frame([step], [float(step)])
+        sent = client.post(f"/api/v1/workspaces/{TEAM_A}/runs/{victim.run_id}/points",
+                           content=frame, headers=owner)  # fmt: skip
+        assert sent.status_code == 200, sent.text
+        step += 1
+        time.sleep(0.5)
+    assert ended.is_set(), f"the stream of a revoked token was still open after {CACHE_DEADLINE} s"
+    assert events[-1][1] == "error", events
+    assert events[-1][0] - revoked_at < 10
+    reader.join(5)

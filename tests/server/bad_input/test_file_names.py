@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.bad_input.seeded import Seeded, raw_request
+from tests.server.bad_input.seeded import Seeded, assert_refused, raw_request
 
 # File names that try to leave the run
 
@@ -87,3 +87,16 @@ def test_dot_segments_that_stay_inside_the_run_are_normalised(seeded: Seeded) ->
             "outputs/keep.txt",
             "sub/inner.txt",
         ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [".runyard-partial-" + "a" * 32, "outputs/.runyard-partial-x", ".runyard-partial-/model.pt"],
+)
+def test_file_name_that_is_an_internal_partial_file_name_is_refused(
+    seeded: Seeded, name: str
+) -> None:
+    with seeded.client() as api:
+        answer = api.put(f"{seeded.run}/files/{name}", content=b"data")
+    assert_refused(answer, 400, "ValidationError", "reserved prefix", ".runyard-partial-")
+    seeded.assert_intact()

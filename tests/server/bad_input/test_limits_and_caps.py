@@ -194,7 +194,7 @@ def test_points_body_declared_past_the_cap_is_refused_before_it_is_read(seeded: 
     )
     assert status == 413, body
     assert body["error"]["type"] == "PayloadTooLargeError"
-    assert f"{declared} bytes; the limit is {POINTS_BODY_CAP}" in body["error"]["message"]
+    assert f"{declared} bytes is past {POINTS_BODY_CAP} bytes" in body["error"]["message"]
     seeded.assert_intact()
 
 

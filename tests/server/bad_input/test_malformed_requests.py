@@ -262,3 +262,29 @@ def test_garbage_or_truncated_points_frame_is_refused(
         answer = api.post(f"{seeded.run}/points", content=body, headers=FRAME)
     assert_refused(answer, 400, "ValidationError", message)
     seeded.assert_intact()
+
+
+def _claiming(n: int, steps: str = "auto") -> bytes:
+    header = {"batches": [{"name": "m", "kind": "scalar", "n": n, "steps": steps, "values": "f64"}]}
+    return _with_header(json.dumps(header).encode(), b"\x00" * 16)
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "message"),
+    [
+        (_claiming(10**13), "LimitExceededError", "at most 2000000 points"),
+        (_claiming(300_000_000), "LimitExceededError", "at most 2000000 points"),
+        (_claiming(1_500_000), "ValidationError", "the body holds 16"),
+        (_claiming(1_000_000, "i64"), "ValidationError", "announces 24000000 bytes"),
+    ],
+    ids=["n-1e13", "n-3e8-auto-steps", "n-1.5e6-in-16-bytes", "n-1e6-i64"],
+)
+def test_points_frame_claiming_more_points_than_it_holds_is_refused(
+    seeded: Seeded, body: bytes, kind: str, message: str
+) -> None:
+    """A ~130-byte frame must not make the server allocate for the count it claims."""
+    assert len(body) < 200
+    with seeded.client() as api:
+        answer = api.post(f"{seeded.run}/points", content=body, headers=FRAME)
+    assert_refused(answer, 400, kind, message)
+    seeded.assert_intact()

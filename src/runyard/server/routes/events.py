@@ -14,11 +14,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
+from runyard.core.errors import RunyardError
 from runyard.core.roles import Role
-from runyard.server.access import Access, require
+from runyard.server.access import Access, AccessControl, require
 from runyard.server.encoding import dumps, to_jsonable
 
 router = APIRouter(tags=["streams"])
+#: Seconds between re-checks of the stream's token: a revoked one closes the stream.
+RECHECK_EVERY = 1.0
 Reader = Annotated[Access, Depends(require(Role.READER))]
 
 
@@ -61,7 +64,16 @@ async def run_events(
                 cursors[(info.name, info.column)] = (info.last_step, info.count)
         for stream, count in (await run_in_threadpool(store.list_log_streams, run_id)).items():
             log_after[stream] = count - 1
+    control: AccessControl = request.app.state.access
+    checked = asyncio.get_running_loop().time()
     while not await request.is_disconnected():
+        if asyncio.get_running_loop().time() - checked >= RECHECK_EVERY:
+            checked = asyncio.get_running_loop().time()
+            try:
+                await run_in_threadpool(control.recheck, access)
+            except RunyardError as lost:  # revoked since the stream opened
+                yield _event("error", {"type": type(lost).__name__, "message": str(lost)})
+                return
         news = 0
         if metrics:
             for series in await run_in_threadpool(store.read_points_since, run_id, cursors):

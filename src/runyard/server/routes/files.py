@@ -15,7 +15,7 @@ from runyard.core.errors import NotFoundError
 from runyard.core.paths import run_prefix as run_prefix_of
 from runyard.core.roles import Role
 from runyard.server.access import Access, require
-from runyard.server.bodies import MAX_FILE_BODY, spool_body
+from runyard.server.bodies import server_config, spool_body
 from runyard.server.encoding import SafeJSONResponse
 from runyard.server.models import FILE_BODY, FileList, StoredFile
 
@@ -42,7 +42,7 @@ async def list_files(access: Reader, run_id: str, under: str = "") -> Response:
 async def upload_file(access: Contributor, run_id: str, name: str, request: Request) -> Response:
     """Store the request body as the run's file `name` (relative, cannot escape the run)."""
     prefix = await run_in_threadpool(run_prefix, access, run_id)
-    path = await spool_body(request, MAX_FILE_BODY)
+    path = await spool_body(request, server_config(request).max_upload_bytes)
     try:
         stored = await run_in_threadpool(access.files.put_file, prefix, name, path)
     finally:
@@ -70,7 +70,7 @@ async def download_file(access: Reader, run_id: str, name: str) -> Response:
 async def upload_snapshot(access: Contributor, snapshot_id: str, request: Request) -> Response:
     """Store a snapshot zip of a submitted run's source folder under its content id."""
     snapshot_name(snapshot_id)
-    path = await spool_body(request, MAX_FILE_BODY)
+    path = await spool_body(request, server_config(request).max_upload_bytes)
     try:
         await run_in_threadpool(access.files.put_snapshot, snapshot_id, path)
     finally:

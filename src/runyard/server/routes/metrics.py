@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from runyard.core.errors import ValidationError
+from runyard.core.errors import UnsupportedMediaTypeError, ValidationError
 from runyard.core.history import History
 from runyard.core.metrics import MetricInfo, PointBatch
 from runyard.core.roles import Role
 from runyard.core.wire import MEDIA_TYPE, decode_batches, decode_json_batches, encode_batches
 from runyard.server.access import Access, require
-from runyard.server.bodies import MAX_POINTS_BODY, read_body
+from runyard.server.bodies import read_body, server_config
 from runyard.server.encoding import SafeJSONResponse
 from runyard.server.models import POINTS_BODY, IngestAnswer
 
@@ -38,9 +38,14 @@ _INGEST_DOC = (
 )
 async def ingest_points(access: Contributor, run_id: str, request: Request) -> Response:
     """Append metric points to a run, exactly once per idempotency key."""
-    body = await read_body(request, MAX_POINTS_BODY)
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in (MEDIA_TYPE, "application/json"):
+        raise UnsupportedMediaTypeError(
+            f"points are read as {MEDIA_TYPE!r} or 'application/json', not {media or 'unknown'!r}"
+        )
+    body = await read_body(request, server_config(request).max_points_bytes)
     limits = access.store.limits
-    if request.headers.get("content-type", "").startswith(MEDIA_TYPE):
+    if media == MEDIA_TYPE:
         key, batches = await run_in_threadpool(decode_batches, body, limits)
     else:
         try:
