@@ -10,9 +10,11 @@ from sqlalchemy import Connection, select
 from runyard.core.errors import NotFoundError
 from runyard.core.limits import Limits
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
+from runyard.store.changes import notify_run_changed
 from runyard.store.database import Database
+from runyard.store.ingest import write_points
 from runyard.store.logs import LogLine, append_lines, list_streams, read_lines
-from runyard.store.points import list_metric_infos, read_series, read_since, write_points
+from runyard.store.points import list_metric_infos, read_series, read_since
 from runyard.store.rollups import History, read_history
 from runyard.store.schema import ingest_batches, metrics
 
@@ -48,6 +50,7 @@ class RunData:
                 if inserted is None:
                     return False
             write_points(conn, pk, batches, self.limits.max_points_per_metric)
+            notify_run_changed(conn, pk)
             return True
 
     def list_metrics(self, run_id: str) -> list[MetricInfo]:
@@ -72,17 +75,28 @@ class RunData:
             return read_history(conn, metric, max_points)
 
     def read_points_since(
-        self, run_id: str, cursors: dict[tuple[str, str], tuple[int, int]], limit: int = 10_000
+        self,
+        run_id: str,
+        cursors: dict[tuple[str, str], tuple[int, int]],
+        limit: int = 10_000,
+        counts: dict[tuple[str, str], int] | None = None,
     ) -> list[MetricSeries]:
-        """Points logged after each metric's (step, seq) cursor; metrics absent start at 0."""
+        """Points logged after each metric's (step, seq) cursor; metrics absent start at 0.
+
+        `counts` (each metric's point count when last read, kept up to date here) skips
+        the metrics that did not grow.
+        """
         with self.db.read() as conn:
-            return read_since(conn, self._run_pk(conn, run_id), cursors, limit)
+            return read_since(conn, self._run_pk(conn, run_id), cursors, limit, counts)
 
     # Logs
     def append_log_lines(self, run_id: str, stream: str, lines: Sequence[str]) -> int:
         """Append lines to a log stream of the run; returns the first line's number."""
         with self.db.write() as conn:
-            return append_lines(conn, self._run_pk(conn, run_id, lock=True), stream, lines)
+            pk = self._run_pk(conn, run_id, lock=True)
+            first = append_lines(conn, pk, stream, lines)
+            notify_run_changed(conn, pk)
+            return first
 
     def read_log_lines(
         self, run_id: str, stream: str | None = None, after: int = -1, limit: int = 10_000
