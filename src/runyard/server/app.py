@@ -18,6 +18,7 @@ from runyard.server.config import ServerConfig
 from runyard.server.errors import install_error_handlers
 from runyard.server.models import ERROR_RESPONSES
 from runyard.server.routes import events, experiments, files, logs, metrics, runs
+from runyard.server.streams import StreamHub
 from runyard.store.database import Database
 from runyard.store.liveness import mark_silent_runs, prune_ingest_keys
 
@@ -47,9 +48,13 @@ def create_app(config: ServerConfig) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         watcher = asyncio.create_task(_watch_liveness(db, config))
+        streams = StreamHub(db, config.stream_poll_interval)
+        await streams.start()
+        app.state.streams = streams
         try:
             yield
         finally:
+            await streams.close()
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher

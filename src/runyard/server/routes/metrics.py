@@ -49,6 +49,7 @@ async def ingest_points(access: Contributor, run_id: str, request: Request) -> R
             raise ValidationError("the body is neither a points frame nor valid JSON") from None
         key, batches = decode_json_batches(parsed, limits)
     stored = await run_in_threadpool(access.store.log_points, run_id, batches, key)
+    request.app.state.streams.wake(access.workspace, run_id)  # this process's streams: now
     points = sum(len(b.values) for b in batches)
     return SafeJSONResponse(IngestAnswer(stored=stored, points=points))
 
