@@ -48,9 +48,8 @@ def create_app(config: ServerConfig) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         watcher = asyncio.create_task(_watch_liveness(db, config))
-        streams = StreamHub(db, config.stream_poll_interval)
+        streams: StreamHub = app.state.streams
         await streams.start()
-        app.state.streams = streams
         try:
             yield
         finally:
@@ -70,6 +69,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     )
     app.state.config = config
     app.state.access = AccessControl(config, db, artifacts)
+    app.state.streams = StreamHub(db, config.stream_poll_interval)
     install_error_handlers(app)
     for module in (experiments, runs, metrics, files, logs, events):
         app.include_router(module.router, prefix=API_PREFIX)

@@ -17,6 +17,7 @@ from runyard.store.logs import LogLine, append_lines, list_streams, read_lines
 from runyard.store.points import list_metric_infos, read_series, read_since
 from runyard.store.rollups import History, read_history
 from runyard.store.schema import ingest_batches, metrics
+from runyard.store.series_pages import count_points, make_token, parse_token, read_page
 
 
 class RunData:
@@ -109,6 +110,34 @@ class RunData:
         """The run's log streams and their line counts."""
         with self.db.read() as conn:
             return list_streams(conn, self._run_pk(conn, run_id))
+
+    def count_metric_points(self, run_id: str, names: Sequence[str] | None = None) -> int:
+        """How many points the run's metrics (or the named ones) hold."""
+        with self.db.read() as conn:
+            return count_points(conn, self._run_pk(conn, run_id), names)
+
+    def get_metric_series_page(
+        self,
+        run_id: str,
+        names: Sequence[str] | None = None,
+        *,
+        values_only: bool = False,
+        page_token: str | None = None,
+        page_size: int = 250_000,
+    ) -> tuple[list[MetricSeries], str | None]:
+        """One page of `get_metric_series` (at most `page_size` points) and the token of
+        the next page, None after the last; a metric may continue on the next page."""
+        after = None if page_token is None else parse_token(page_token)
+        with self.db.read() as conn:
+            page, last = read_page(
+                conn,
+                self._run_pk(conn, run_id),
+                names,
+                values_only=values_only,
+                after=after,
+                size=page_size,
+            )
+        return page, None if last is None else make_token(last)
 
     def get_metric_series(
         self, run_id: str, names: Sequence[str] | None = None, *, values_only: bool = False
