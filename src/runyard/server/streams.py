@@ -18,12 +18,12 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricSeries
 from runyard.core.status import Status
+from runyard.store.base import TrackingStore
 from runyard.store.changes import ChangeListener, DataVersion
 from runyard.store.database import Database
-from runyard.store.logs import LogLine
-from runyard.store.sql import SqlTrackingStore
 
 log = logging.getLogger("runyard.server")
 
@@ -103,14 +103,13 @@ class Subscriber:
 class RunWatcher:
     """Reads one run's news for all its subscribers; woken by the hub."""
 
-    def __init__(self, store: SqlTrackingStore, run_id: str, poll: float) -> None:
+    def __init__(self, store: TrackingStore, run_id: str, poll: float, safety: float) -> None:
         self.store = store
         self.run_id = run_id
-        self.run_pk: int | None = None
         self.subscribers: set[Subscriber] = set()
         self.polls = 0
         self._poll = poll
-        self._safety = SAFETY_POLL[store.db.write_engine.dialect.name]
+        self._safety = safety
         self._wake = asyncio.Event()
         self._cursors: dict[tuple[str, str], tuple[int, int]] = {}
         self._counts: dict[tuple[str, str], int] = {}
@@ -146,8 +145,6 @@ class RunWatcher:
         store = self.store
         doc = store.get_run(self.run_id)
         self._status = doc.status
-        with store.db.read() as conn:
-            self.run_pk = store._run_pk(conn, self.run_id)
         for info in store.list_metrics(self.run_id):
             key = (info.name, info.column)
             self._counts[key] = info.count
@@ -257,13 +254,14 @@ class StreamHub:
         if watcher is not None:
             watcher.wake()
 
-    def _changed_threadsafe(self, run_pk: int) -> None:
+    def _changed_threadsafe(self, run_id: str) -> None:
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._changed, run_pk)
+            self._loop.call_soon_threadsafe(self._changed, run_id)
 
-    def _changed(self, run_pk: int) -> None:
-        for watcher in self.watchers.values():
-            if watcher.run_pk == run_pk:
+    def _changed(self, run_id: str) -> None:
+        # Run ids are unique across workspaces: the id alone names the watcher's run.
+        for (_, watched), watcher in self.watchers.items():
+            if watched == run_id:
                 watcher.wake()
 
     async def _tick(self) -> None:
@@ -276,12 +274,13 @@ class StreamHub:
                     watcher.wake()
 
     async def subscribe(
-        self, store: SqlTrackingStore, workspace: str, run_id: str, subscriber: Subscriber
+        self, store: TrackingStore, workspace: str, run_id: str, subscriber: Subscriber
     ) -> RunWatcher:
         """Join (or start) the run's watcher; news from the moment this returns is queued."""
         watcher = self.watchers.get((workspace, run_id))
         if watcher is None or not watcher.running:
-            watcher = RunWatcher(store, run_id, self.poll)
+            safety = SAFETY_POLL["postgresql" if self.db.is_pg else "sqlite"]
+            watcher = RunWatcher(store, run_id, self.poll, safety)
             self.watchers[(workspace, run_id)] = watcher
         watcher.subscribers.add(subscriber)
         subscriber.watcher = watcher

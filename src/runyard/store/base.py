@@ -6,14 +6,18 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 
 from runyard.core.entities import ExperimentInfo, NewRun, RunDocument, RunError, RunFilter
+from runyard.core.history import History
+from runyard.core.limits import Limits
+from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
 from runyard.core.status import Status
-from runyard.store.logs import LogLine
-from runyard.store.rollups import History
 
 
 class TrackingStore(ABC):
     """Runs, their metadata and their metric points. Every method is one transaction."""
+
+    #: The limits the store enforces on what it is given (callers check early with them).
+    limits: Limits
 
     # Experiments
     @abstractmethod
@@ -107,6 +111,40 @@ class TrackingStore(ABC):
         self, run_id: str, name: str, column: str = "", max_points: int | None = None
     ) -> History:
         """A metric's points for a chart, downsampled to `max_points` buckets if longer."""
+
+    @abstractmethod
+    def read_points_since(
+        self,
+        run_id: str,
+        cursors: dict[tuple[str, str], tuple[int, int]],
+        limit: int = 10_000,
+        counts: dict[tuple[str, str], int] | None = None,
+    ) -> list[MetricSeries]:
+        """Points logged after each metric's (step, seq) cursor, keyed by (name, column);
+        metrics absent from `cursors` start at the beginning. For live streams.
+
+        `counts` (each metric's point count when last read, kept up to date here) lets the
+        store skip the metrics that did not grow."""
+
+    def count_metric_points(self, run_id: str, names: Sequence[str] | None = None) -> int:
+        """How many points the run's metrics (or the named ones) hold."""
+        wanted = None if names is None else set(names)
+        infos = self.list_metrics(run_id)
+        return sum(i.count for i in infos if wanted is None or i.name in wanted)
+
+    def get_metric_series_page(
+        self,
+        run_id: str,
+        names: Sequence[str] | None = None,
+        *,
+        values_only: bool = False,
+        page_token: str | None = None,
+        page_size: int = 250_000,
+    ) -> tuple[list[MetricSeries], str | None]:
+        """One page of `get_metric_series` (at most `page_size` points) and the next page's
+        token, None after the last. This default gives everything as one page; the SQL
+        store pages for real (what the server serves)."""
+        return self.get_metric_series(run_id, names, values_only=values_only), None
 
     # Logs
     @abstractmethod

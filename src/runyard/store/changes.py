@@ -1,7 +1,7 @@
 """How a server process learns that a run changed, without polling per stream.
 
 PostgreSQL: every write that a live stream shows (points, log lines, a status) sends
-`NOTIFY` on one channel with the run's key, delivered at commit to every server process
+`NOTIFY` on one channel with the run's id, delivered at commit to every server process
 that LISTENs, so streams see what another server process wrote. SQLite: one
 `PRAGMA data_version` check per tick tells whether any connection committed anything.
 """
@@ -23,17 +23,17 @@ log = logging.getLogger("runyard.store")
 CHANNEL = "runyard_run_changes"
 
 
-def notify_run_changed(conn: Connection, run_pk: int) -> None:
+def notify_run_changed(conn: Connection, run_id: str) -> None:
     """Tell listening server processes, at commit, that the run has news (PostgreSQL)."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SELECT pg_notify(%s, %s)", (CHANNEL, str(run_pk)))
+        conn.exec_driver_sql("SELECT pg_notify(%s, %s)", (CHANNEL, run_id))
 
 
 class ChangeListener:
-    """PostgreSQL: a thread LISTENing on the channel; calls `on_change(run_pk)` for each
+    """PostgreSQL: a thread LISTENing on the channel; calls `on_change(run_id)` for each
     notification (from the thread: the callback hands it over to the event loop)."""
 
-    def __init__(self, db: Database, on_change: Callable[[int], None]) -> None:
+    def __init__(self, db: Database, on_change: Callable[[str], None]) -> None:
         self._db = db
         self._on_change = on_change
         self._stop = threading.Event()
@@ -68,8 +68,7 @@ class ChangeListener:
             try:
                 while not self._stop.is_set():
                     for note in pg.notifies(timeout=1.0):
-                        if note.payload.isdigit():
-                            self._on_change(int(note.payload))
+                        self._on_change(note.payload)
             except Exception as exc:
                 log.warning("lost the LISTEN connection (%s); reconnecting", exc)
             finally:

@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import Connection
 
 from runyard.core.errors import LimitExceededError, ValidationError
-from runyard.core.metrics import NUMERIC_VTYPES, PointBatch, encode_value
+from runyard.core.metrics import NUMERIC_VTYPES, PointBatch, ValueType, encode_value
 from runyard.store.cursor import copy_rows, execute_many, fetch_all, placeholders, staged
 from runyard.store.rollups import RollupBlocks, rollup_rows
 from runyard.store.schema import ROLLUP_BLOCK
 
-FLOAT_ONLY = 1 << 0
-INT_ONLY = 1 << 1
+# Masks of the value types a batch holds (bit n: ValueType n).
+FLOAT_ONLY = 1 << ValueType.FLOAT
+INT_ONLY = 1 << ValueType.INT
 _INSERT_SQL = (
     "INSERT INTO metric_points (metric_id, step, seq, value, text, vtype, time) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"

@@ -23,11 +23,11 @@ from runyard.core.errors import (
     ValidationError,
 )
 from runyard.core.limits import Limits
-from runyard.core.names import validate_experiment_name
+from runyard.core.names import DEFAULT_WORKSPACE, validate_experiment_name
 from runyard.core.status import TERMINAL, Status, check_transition, parse_status
 from runyard.store.base import TrackingStore
 from runyard.store.changes import notify_run_changed
-from runyard.store.database import DEFAULT_WORKSPACE, Database
+from runyard.store.database import Database
 from runyard.store.documents import experiment_info, load_documents
 from runyard.store.schema import (
     experiments,
@@ -288,7 +288,7 @@ class SqlTrackingStore(RunData, TrackingStore):
                 values["error_code"] = error.code
                 values["error_message"] = error.message
             conn.execute(update(runs).where(runs.c.id == pk).values(**values))
-            notify_run_changed(conn, pk)
+            notify_run_changed(conn, run_id)
             return status
 
     def heartbeat(self, run_id: str) -> None:

@@ -8,14 +8,16 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, select
 
 from runyard.core.errors import NotFoundError
+from runyard.core.history import History
 from runyard.core.limits import Limits
+from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
 from runyard.store.changes import notify_run_changed
 from runyard.store.database import Database
 from runyard.store.ingest import write_points
-from runyard.store.logs import LogLine, append_lines, list_streams, read_lines
+from runyard.store.logs import append_lines, list_streams, read_lines
 from runyard.store.points import list_metric_infos, read_series, read_since
-from runyard.store.rollups import History, read_history
+from runyard.store.rollups import read_history
 from runyard.store.schema import ingest_batches, metrics
 from runyard.store.series_pages import count_points, make_token, parse_token, read_page
 
@@ -51,7 +53,7 @@ class RunData:
                 if inserted is None:
                     return False
             write_points(conn, pk, batches, self.limits.max_points_per_metric)
-            notify_run_changed(conn, pk)
+            notify_run_changed(conn, run_id)
             return True
 
     def list_metrics(self, run_id: str) -> list[MetricInfo]:
@@ -96,7 +98,7 @@ class RunData:
         with self.db.write() as conn:
             pk = self._run_pk(conn, run_id, lock=True)
             first = append_lines(conn, pk, stream, lines)
-            notify_run_changed(conn, pk)
+            notify_run_changed(conn, run_id)
             return first
 
     def read_log_lines(

@@ -17,7 +17,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
+from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricSeries
+from runyard.core.roles import Role
 from runyard.server.access import Access, require
 from runyard.server.encoding import dumps, to_jsonable
 from runyard.server.streams import (
@@ -29,9 +31,7 @@ from runyard.server.streams import (
     StreamHub,
     Subscriber,
 )
-from runyard.store.logs import LogLine
-from runyard.store.sql import SqlTrackingStore
-from runyard.store.tokens import Role
+from runyard.store.base import TrackingStore
 
 router = APIRouter(tags=["streams"])
 Reader = Annotated[Access, Depends(require(Role.READER))]
@@ -78,7 +78,7 @@ class _Sent:
         self.cursors: dict[tuple[str, str], tuple[int, int]] = {}
         self.log_after: dict[str, int] = {}
 
-    def start_now(self, store: SqlTrackingStore, run_id: str) -> None:
+    def start_now(self, store: TrackingStore, run_id: str) -> None:
         """Skip everything the run has logged so far."""
         for info in store.list_metrics(run_id):
             if info.last_step is not None:
@@ -124,7 +124,7 @@ class _Sent:
 
 
 async def _catch_up(
-    store: SqlTrackingStore, run_id: str, sent: _Sent, metrics: bool, logs: bool
+    store: TrackingStore, run_id: str, sent: _Sent, metrics: bool, logs: bool
 ) -> AsyncIterator[ServerSentEvent]:
     """What the store holds past this stream's cursors, read by the stream itself (when it
     joins, or after it lagged behind the shared news)."""
