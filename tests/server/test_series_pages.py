@@ -140,5 +140,5 @@ def test_get_metrics_over_http_returns_full_series_across_pages(
     metrics = run.get_metrics()
     assert metrics["loss"] == [i * 0.5 for i in range(2_000)]
     assert metrics["acc"] == 1.0 and metrics["labels"] == ["a", "b"]
-    series = workspace._transport.store.get_metric_series(run.id, ["loss"])
+    series = workspace.transport.store.get_metric_series(run.id, ["loss"])
     assert series[0].steps == list(range(2_000)) and len(series[0].times) == 2_000
