@@ -51,7 +51,9 @@ def _log_and_flush(ws: Any, names: int, steps: int) -> float:
     elapsed = time.perf_counter() - start
     if left:
         raise RuntimeError(f"{left} points still queued after flush()")
-    infos = ws.transport.store.list_metrics(run.id)
+    # `_transport` before Workspace.transport existed: the script also measures older trees.
+    transport = ws.transport if hasattr(ws, "transport") else ws._transport
+    infos = transport.store.list_metrics(run.id)
     stored = sum(i.count for i in infos)
     if len(infos) != names or stored != names * steps:
         raise RuntimeError(
