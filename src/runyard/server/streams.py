@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from starlette.concurrency import run_in_threadpool
 
 from runyard.core.log_lines import LogLine
@@ -34,6 +35,10 @@ MAX_QUEUED = 2_000
 #: (seconds): changes no writer announces (a run marked NotResponding) arrive within this
 #: delay. SQLite sees every commit through data_version; its watchers rarely look unasked.
 SAFETY_POLL = {"postgresql": 2.0, "sqlite": 30.0}
+
+
+#: Worker threads the streams of a process share for their own store reads.
+STREAM_READERS = 4
 
 
 @dataclass(slots=True)
@@ -223,6 +228,9 @@ class StreamHub:
         self._listener: ChangeListener | None = None
         self._version: DataVersion | None = None
         self._ticker: asyncio.Task[None] | None = None
+        #: Worker threads for streams' own reads (joining, catching up): few, so that many
+        #: streams opening at once wait for each other, not for the rest of the server.
+        self.reads = anyio.CapacityLimiter(STREAM_READERS)
 
     async def start(self) -> None:
         """Begin listening for changes (PostgreSQL) or checking for commits (SQLite)."""

@@ -13,10 +13,12 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
+from runyard.core.entities import RunDocument
 from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricSeries
 from runyard.core.roles import Role
@@ -78,13 +80,17 @@ class _Sent:
         self.cursors: dict[tuple[str, str], tuple[int, int]] = {}
         self.log_after: dict[str, int] = {}
 
-    def start_now(self, store: TrackingStore, run_id: str) -> None:
-        """Skip everything the run has logged so far."""
+    def start(self, store: TrackingStore, run_id: str, from_start: bool) -> RunDocument:
+        """The run's document; unless `from_start`, skip everything it has logged so far."""
+        doc = store.get_run(run_id)
+        if from_start:
+            return doc
         for info in store.list_metrics(run_id):
             if info.last_step is not None:
                 self.cursors[(info.name, info.column)] = (info.last_step, info.count - 1)
         for stream, count in store.list_log_streams(run_id).items():
             self.log_after[stream] = count - 1
+        return doc
 
     def metric(self, news: MetricNews) -> ServerSentEvent | None:
         """The event for the points this stream has not sent (None if it had them all)."""
@@ -123,28 +129,50 @@ class _Sent:
         return _log_event(news.stream, fresh) if fresh else None
 
 
-async def _catch_up(
+#: Points per metric (and lines per log) a stream reads from the store in one go.
+_READ_LIMIT = 10_000
+
+
+def _backlog(
     store: TrackingStore, run_id: str, sent: _Sent, metrics: bool, logs: bool
-) -> AsyncIterator[ServerSentEvent]:
-    """What the store holds past this stream's cursors, read by the stream itself (when it
-    joins, or after it lagged behind the shared news)."""
-    while True:
-        news = 0
-        if metrics:
-            for series in await run_in_threadpool(store.read_points_since, run_id, sent.cursors):
-                assert series.seqs is not None
-                sent.cursors[(series.name, series.column)] = (series.steps[-1], series.seqs[-1])
-                news += 1
-                yield _metric_event(series)
-        if logs:
-            for stream in await run_in_threadpool(store.list_log_streams, run_id):
-                after = sent.log_after.get(stream, -1)
-                lines = await run_in_threadpool(store.read_log_lines, run_id, stream, after)
+) -> tuple[list[ServerSentEvent], bool]:
+    """What the store holds past this stream's cursors, in one worker-thread visit, and
+    whether there may be more (a metric or log gave a full read)."""
+    events = []
+    full = False
+    if metrics:
+        for series in store.read_points_since(run_id, sent.cursors, _READ_LIMIT):
+            assert series.seqs is not None
+            sent.cursors[(series.name, series.column)] = (series.steps[-1], series.seqs[-1])
+            full = full or len(series.values) >= _READ_LIMIT
+            events.append(_metric_event(series))
+    if logs:
+        for stream, count in store.list_log_streams(run_id).items():
+            after = sent.log_after.get(stream, -1)
+            if count - 1 > after:
+                lines = store.read_log_lines(run_id, stream, after, _READ_LIMIT)
                 if lines:
                     sent.log_after[stream] = lines[-1].seq
-                    news += 1
-                    yield _log_event(stream, lines)
-        if news == 0:
+                    full = full or len(lines) >= _READ_LIMIT
+                    events.append(_log_event(stream, lines))
+    return events, full
+
+
+async def _catch_up(
+    hub: StreamHub, store: TrackingStore, run_id: str, sent: _Sent, metrics: bool, logs: bool
+) -> AsyncIterator[ServerSentEvent]:
+    """What came before this stream joined (or while it lagged), read by the stream itself.
+
+    These reads take the hub's own few worker threads: a thousand streams opening at once
+    queue among themselves, not in front of every other request.
+    """
+    while True:
+        events, more = await to_thread.run_sync(
+            _backlog, store, run_id, sent, metrics, logs, limiter=hub.reads
+        )
+        for event in events:
+            yield event
+        if not more:
             return
 
 
@@ -169,13 +197,11 @@ async def run_events(
     # Joined before the catch-up reads: nothing committed in between can be missed.
     await hub.subscribe(store, access.workspace, run_id, subscriber)
     try:
-        doc = await run_in_threadpool(store.get_run, run_id)
+        sent = _Sent()
+        doc = await to_thread.run_sync(sent.start, store, run_id, from_start, limiter=hub.reads)
         status = doc.status
         yield _event("status", {"status": status, "error": doc.error})
-        sent = _Sent()
-        if not from_start:
-            await run_in_threadpool(sent.start_now, store, run_id)
-        async for earlier in _catch_up(store, run_id, sent, metrics, logs):
+        async for earlier in _catch_up(hub, store, run_id, sent, metrics, logs):
             yield earlier
         if status.is_terminal:
             yield _event("end", {"status": status})
@@ -196,7 +222,7 @@ async def run_events(
                 continue
             if isinstance(news, Lagged):
                 subscriber.lagging = False
-                async for missed in _catch_up(store, run_id, sent, metrics, logs):
+                async for missed in _catch_up(hub, store, run_id, sent, metrics, logs):
                     yield missed
                 continue
             event: ServerSentEvent | None = None
