@@ -36,6 +36,11 @@ from runyard.core.status import Status
 from runyard.core.wire import MEDIA_TYPE, decode_batches, encode_batches
 from runyard.store.base import TrackingStore
 
+#: Points per page when reading series: a few tens of MB per answer, whatever their length.
+SERIES_PAGE_POINTS = 500_000
+#: The header of a series page that names the next page.
+NEXT_PAGE_HEADER = "x-runyard-next-page-token"
+
 
 class HttpTrackingStore(TrackingStore):
     """A tracking store on the other side of an HTTP connection."""
@@ -149,32 +154,56 @@ class HttpTrackingStore(TrackingStore):
     def get_metric_series(
         self, run_id: str, names: Sequence[str] | None = None, *, values_only: bool = False
     ) -> list[MetricSeries]:
-        """Every point of the named metrics, fetched as a binary frame."""
-        params: dict[str, Any] = {"values_only": values_only}
+        """Every point of the named metrics, fetched as binary frames page by page (the
+        server never holds more than a page; a metric cut by a page is joined here)."""
+        params: dict[str, Any] = {"values_only": values_only, "page_size": SERIES_PAGE_POINTS}
         if names is not None:
             params["name"] = list(names)
-        response = self._api.call(
-            "GET", f"/runs/{run_id}/metrics/series", params=params, headers={"accept": MEDIA_TYPE}
-        )
-        # What the server holds passed the writer's limits; this process's own do not apply.
-        _, batches = decode_batches(response.content, STORED_LIMITS, max_points=2**62)
-        return [
-            MetricSeries(
-                name=b.name,
-                column=b.column,
-                kind=b.kind,
-                description=b.description,
-                steps=[]
-                if values_only
-                else [s if s is not None else i for i, s in enumerate(b.steps)],
-                values=b.values,
-                times=[] if values_only else b.times,
+        found: list[MetricSeries] = []
+        while True:
+            response = self._api.call(
+                "GET",
+                f"/runs/{run_id}/metrics/series",
+                params=params,
+                headers={"accept": MEDIA_TYPE},
             )
-            for b in batches
-        ]
+            # What the server holds passed the writer's limits; this process's own do not apply.
+            _, batches = decode_batches(response.content, STORED_LIMITS, max_points=2**62)
+            for b in batches:
+                last = found[-1] if found else None
+                if last is not None and (last.name, last.column) == (b.name, b.column):
+                    last.values.extend(b.values)  # the same metric, continued on this page
+                    if not values_only:
+                        start = len(last.steps)
+                        last.steps.extend(
+                            s if s is not None else start + i for i, s in enumerate(b.steps)
+                        )
+                        last.times.extend(b.times)
+                    continue
+                found.append(
+                    MetricSeries(
+                        name=b.name,
+                        column=b.column,
+                        kind=b.kind,
+                        description=b.description,
+                        steps=[]
+                        if values_only
+                        else [s if s is not None else i for i, s in enumerate(b.steps)],
+                        values=b.values,
+                        times=[] if values_only else b.times,
+                    )
+                )
+            token = response.headers.get(NEXT_PAGE_HEADER)
+            if token is None:
+                return found
+            params["page_token"] = token
 
     def read_points_since(
-        self, run_id: str, cursors: dict[tuple[str, str], tuple[int, int]], limit: int = 10_000
+        self,
+        run_id: str,
+        cursors: dict[tuple[str, str], tuple[int, int]],
+        limit: int = 10_000,
+        counts: dict[tuple[str, str], int] | None = None,
     ) -> list[MetricSeries]:
         """The server's own way to feed live streams; a client follows them instead."""
         raise ValidationError(

@@ -192,7 +192,11 @@ class OfflineStore(TrackingStore):
         _needs_server("reading metrics")
 
     def read_points_since(
-        self, run_id: str, cursors: dict[tuple[str, str], tuple[int, int]], limit: int = 10_000
+        self,
+        run_id: str,
+        cursors: dict[tuple[str, str], tuple[int, int]],
+        limit: int = 10_000,
+        counts: dict[tuple[str, str], int] | None = None,
     ) -> list[MetricSeries]:
         """Needs the server."""
         _needs_server("reading metrics")

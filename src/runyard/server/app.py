@@ -23,6 +23,7 @@ from runyard.server.errors import install_error_handlers
 from runyard.server.gate import RequestGate
 from runyard.server.models import ERROR_RESPONSES
 from runyard.server.routes import events, experiments, files, logs, metrics, models, runs
+from runyard.server.streams import StreamHub
 from runyard.store.database import Database
 from runyard.store.liveness import mark_silent_runs, prune_ingest_keys
 from runyard.version import __version__
@@ -87,9 +88,12 @@ def create_app(config: ServerConfig) -> FastAPI:
             asyncio.create_task(_watch_liveness(db, config)),
             asyncio.create_task(_clean_leftovers(artifacts, config)),
         ]
+        streams: StreamHub = app.state.streams
+        await streams.start()
         try:
             yield
         finally:
+            await streams.close()
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -110,6 +114,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.state.config = config
     app.state.access = AccessControl(config, db, artifacts)
     app.add_middleware(RequestGate, config=config, access=app.state.access)
+    app.state.streams = StreamHub(db, config.stream_poll_interval)
     install_error_handlers(app)
     _serve_docs(app)
     for module in (experiments, runs, metrics, files, logs, events, models):

@@ -62,8 +62,9 @@ class ServerConfig:
     heartbeat_timeout: float = 60.0
     #: How often the server looks for silent runs.
     liveness_interval: float = 5.0
-    #: How often live streams poll the store for news.
-    stream_poll_interval: float = 0.25
+    #: How often the process checks whether anything was committed (SQLite), to wake the
+    #: watchers of followed runs.
+    stream_poll_interval: float = 0.1
     auth: AuthMode = AuthMode.AUTO
     #: Host names accepted besides the loopback ones ("*": any); see `host_allowed`.
     allowed_hosts: tuple[str, ...] = ()

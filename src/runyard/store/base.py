@@ -115,10 +115,37 @@ class TrackingStore(ABC):
 
     @abstractmethod
     def read_points_since(
-        self, run_id: str, cursors: dict[tuple[str, str], tuple[int, int]], limit: int = 10_000
+        self,
+        run_id: str,
+        cursors: dict[tuple[str, str], tuple[int, int]],
+        limit: int = 10_000,
+        counts: dict[tuple[str, str], int] | None = None,
     ) -> list[MetricSeries]:
         """Points logged after each metric's (step, seq) cursor, keyed by (name, column);
-        metrics absent from `cursors` start at the beginning. For live streams."""
+        metrics absent from `cursors` start at the beginning. For live streams.
+
+        `counts` (each metric's point count when last read, kept up to date here) lets the
+        store skip the metrics that did not grow."""
+
+    def count_metric_points(self, run_id: str, names: Sequence[str] | None = None) -> int:
+        """How many points the run's metrics (or the named ones) hold."""
+        wanted = None if names is None else set(names)
+        infos = self.list_metrics(run_id)
+        return sum(i.count for i in infos if wanted is None or i.name in wanted)
+
+    def get_metric_series_page(
+        self,
+        run_id: str,
+        names: Sequence[str] | None = None,
+        *,
+        values_only: bool = False,
+        page_token: str | None = None,
+        page_size: int = 250_000,
+    ) -> tuple[list[MetricSeries], str | None]:
+        """One page of `get_metric_series` (at most `page_size` points) and the next page's
+        token, None after the last. This default gives everything as one page; the SQL
+        store pages for real (what the server serves)."""
+        return self.get_metric_series(run_id, names, values_only=values_only), None
 
     # Logs
     @abstractmethod

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Double, func, literal, select
 from runyard.core.errors import ValidationError
 from runyard.core.history import History
 from runyard.core.metrics import NUMERIC_VTYPES, decode_value
+from runyard.store.cursor import execute_many, staged
 from runyard.store.schema import ROLLUP_BLOCK, metric_points, metric_rollups
 
 B = ROLLUP_BLOCK
@@ -71,43 +72,101 @@ def rollup_rows(
     return out
 
 
-def _merge(old: Any, new: list[Any]) -> list[Any]:
-    count = old.count + new[2]
-    low = [v for v in (old.min_value, new[3]) if v is not None]
-    high = [v for v in (old.max_value, new[4]) if v is not None]
-    sums = [v for v in (old.sum_value, new[5]) if v is not None]
+def _merge(old: Sequence[Any], new: list[Any]) -> list[Any]:
+    """One block row from an earlier row of the block and a later one."""
+    low = [v for v in (old[3], new[3]) if v is not None]
+    high = [v for v in (old[4], new[4]) if v is not None]
+    sums = [v for v in (old[5], new[5]) if v is not None]
     return [
         new[0],
         new[1],
-        count,
+        old[2] + new[2],
         min(low) if low else None,
         max(high) if high else None,
         sum(sums) if sums else None,
-        old.first_step,
+        old[6],
         new[7],
         new[8],
     ]
 
 
-def write_rollups(conn: Connection, insert: Any, rows: list[list[Any]]) -> None:
-    """Store block rows, merging the first with what an earlier batch left of its block."""
-    if not rows:
-        return
-    first = rows[0]
-    old = conn.execute(
-        select(metric_rollups).where(
-            metric_rollups.c.metric_id == first[0], metric_rollups.c.block == first[1]
+_COLUMNS = (
+    "metric_id",
+    "block",
+    "count",
+    "min_value",
+    "max_value",
+    "sum_value",
+    "first_step",
+    "last_step",
+    "last_value",
+)
+_STAGING = "runyard_rollup_blocks"
+#: PostgreSQL: past this many block rows, COPY them to a staging table and upsert from it.
+_COPY_FROM = 200
+
+
+def _upsert_sql(dialect: str, staging: bool = False) -> str:
+    """Insert block rows; a block an earlier call began is merged with its stored row."""
+    least, greatest = ("LEAST", "GREATEST") if dialect == "postgresql" else ("min", "max")
+    old, new = "metric_rollups", "excluded"
+
+    def either(fn: str, column: str) -> str:
+        # NULL (no numeric point) on one side keeps the other side's value.
+        return (
+            f"{column} = {fn}(COALESCE({old}.{column}, {new}.{column}), "
+            f"COALESCE({new}.{column}, {old}.{column}))"
         )
-    ).first()
-    if old is not None:
-        rows[0] = _merge(old, first)
-    names = [c.name for c in metric_rollups.columns]
-    stmt = insert(metric_rollups)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["metric_id", "block"],
-        set_={n: stmt.excluded[n] for n in names if n not in ("metric_id", "block")},
+
+    rows = "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    if staging:
+        rows = f"SELECT {', '.join(_COLUMNS)} FROM {_STAGING}"
+    return (
+        f"INSERT INTO metric_rollups ({', '.join(_COLUMNS)}) {rows} "
+        f"ON CONFLICT (metric_id, block) DO UPDATE SET count = {old}.count + {new}.count, "
+        f"{either(least, 'min_value')}, {either(greatest, 'max_value')}, "
+        f"sum_value = CASE WHEN {old}.sum_value IS NULL THEN {new}.sum_value "
+        f"WHEN {new}.sum_value IS NULL THEN {old}.sum_value "
+        f"ELSE {old}.sum_value + {new}.sum_value END, "
+        f"last_step = {new}.last_step, last_value = {new}.last_value"
     )
-    conn.execute(stmt, [dict(zip(names, r, strict=True)) for r in rows])
+
+
+_UPSERT = {dialect: _upsert_sql(dialect) for dialect in ("sqlite", "postgresql")}
+_UPSERT_STAGED = _upsert_sql("postgresql", staging=True)
+
+
+class RollupBlocks:
+    """The block rows one ingest call writes, for all its metrics, stored in one upsert.
+
+    A block the call touches twice (one metric in two batches) is merged in memory; one
+    an earlier call began is merged with its stored row by the upsert itself.
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[int, int], list[Any]] = {}
+
+    def add(self, rows: list[list[Any]]) -> None:
+        """Block rows of one batch, in sequence order."""
+        for r in rows:
+            key = (r[0], r[1])
+            earlier = self._rows.get(key)
+            self._rows[key] = r if earlier is None else _merge(earlier, r)
+
+    def add_one(self, row: list[Any]) -> None:
+        """One block row (of a one-point batch)."""
+        key = (row[0], row[1])
+        earlier = self._rows.get(key)
+        self._rows[key] = row if earlier is None else _merge(earlier, row)
+
+    def write(self, conn: Connection) -> None:
+        """Upsert every block."""
+        if conn.dialect.name == "postgresql" and len(self._rows) > _COPY_FROM:
+            definition = "LIKE metric_rollups"
+            staged(conn, _STAGING, definition, _COLUMNS, self._rows.values())
+            conn.exec_driver_sql(_UPSERT_STAGED)
+        elif self._rows:
+            execute_many(conn, _UPSERT[conn.dialect.name], list(self._rows.values()))
 
 
 def read_history(conn: Connection, metric: Any, max_points: int | None) -> History:

@@ -26,6 +26,7 @@ from runyard.core.limits import Limits
 from runyard.core.names import DEFAULT_WORKSPACE, validate_experiment_name
 from runyard.core.status import TERMINAL, Status, check_transition, parse_status
 from runyard.store.base import TrackingStore
+from runyard.store.changes import notify_run_changed
 from runyard.store.database import Database
 from runyard.store.documents import experiment_info, load_documents
 from runyard.store.schema import (
@@ -288,6 +289,7 @@ class SqlTrackingStore(RunData, ModelVersions, TrackingStore):
                 values["error_code"] = error.code
                 values["error_message"] = error.message
             conn.execute(update(runs).where(runs.c.id == pk).values(**values))
+            notify_run_changed(conn, run_id)
             return status
 
     def heartbeat(self, run_id: str) -> None:

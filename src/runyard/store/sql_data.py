@@ -12,11 +12,14 @@ from runyard.core.history import History
 from runyard.core.limits import Limits
 from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
+from runyard.store.changes import notify_run_changed
 from runyard.store.database import Database
+from runyard.store.ingest import write_points
 from runyard.store.logs import append_lines, list_streams, read_lines
-from runyard.store.points import list_metric_infos, read_series, read_since, write_points
+from runyard.store.points import list_metric_infos, read_series, read_since
 from runyard.store.rollups import read_history
 from runyard.store.schema import ingest_batches, metrics
+from runyard.store.series_pages import count_points, make_token, parse_token, read_page
 
 
 class RunData:
@@ -50,6 +53,7 @@ class RunData:
                 if inserted is None:
                     return False
             write_points(conn, pk, batches, self.limits.max_points_per_metric)
+            notify_run_changed(conn, run_id)
             return True
 
     def list_metrics(self, run_id: str) -> list[MetricInfo]:
@@ -74,17 +78,28 @@ class RunData:
             return read_history(conn, metric, max_points)
 
     def read_points_since(
-        self, run_id: str, cursors: dict[tuple[str, str], tuple[int, int]], limit: int = 10_000
+        self,
+        run_id: str,
+        cursors: dict[tuple[str, str], tuple[int, int]],
+        limit: int = 10_000,
+        counts: dict[tuple[str, str], int] | None = None,
     ) -> list[MetricSeries]:
-        """Points logged after each metric's (step, seq) cursor; metrics absent start at 0."""
+        """Points logged after each metric's (step, seq) cursor; metrics absent start at 0.
+
+        `counts` (each metric's point count when last read, kept up to date here) skips
+        the metrics that did not grow.
+        """
         with self.db.read() as conn:
-            return read_since(conn, self._run_pk(conn, run_id), cursors, limit)
+            return read_since(conn, self._run_pk(conn, run_id), cursors, limit, counts)
 
     # Logs
     def append_log_lines(self, run_id: str, stream: str, lines: Sequence[str]) -> int:
         """Append lines to a log stream of the run; returns the first line's number."""
         with self.db.write() as conn:
-            return append_lines(conn, self._run_pk(conn, run_id, lock=True), stream, lines)
+            pk = self._run_pk(conn, run_id, lock=True)
+            first = append_lines(conn, pk, stream, lines)
+            notify_run_changed(conn, run_id)
+            return first
 
     def read_log_lines(
         self, run_id: str, stream: str | None = None, after: int = -1, limit: int = 10_000
@@ -97,6 +112,34 @@ class RunData:
         """The run's log streams and their line counts."""
         with self.db.read() as conn:
             return list_streams(conn, self._run_pk(conn, run_id))
+
+    def count_metric_points(self, run_id: str, names: Sequence[str] | None = None) -> int:
+        """How many points the run's metrics (or the named ones) hold."""
+        with self.db.read() as conn:
+            return count_points(conn, self._run_pk(conn, run_id), names)
+
+    def get_metric_series_page(
+        self,
+        run_id: str,
+        names: Sequence[str] | None = None,
+        *,
+        values_only: bool = False,
+        page_token: str | None = None,
+        page_size: int = 250_000,
+    ) -> tuple[list[MetricSeries], str | None]:
+        """One page of `get_metric_series` (at most `page_size` points) and the token of
+        the next page, None after the last; a metric may continue on the next page."""
+        after = None if page_token is None else parse_token(page_token)
+        with self.db.read() as conn:
+            page, last = read_page(
+                conn,
+                self._run_pk(conn, run_id),
+                names,
+                values_only=values_only,
+                after=after,
+                size=page_size,
+            )
+        return page, None if last is None else make_token(last)
 
     def get_metric_series(
         self, run_id: str, names: Sequence[str] | None = None, *, values_only: bool = False

@@ -1,28 +1,47 @@
 """Live streams (server-sent events) of a run: new metric points, status changes, log lines.
 
-The server keeps no state between requests (several may run behind a load balancer), so a
-stream polls the store a few times a second from cursors it holds itself.
+Streams of one run share one watcher per server process (server/streams.py), so their
+cost does not grow with their number. Each stream first reads what came before it joined
+(from the start of the run, or from now), then sends the shared news it has not sent yet,
+and stops as soon as its client goes away.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
+from runyard.core.entities import RunDocument
 from runyard.core.errors import RunyardError
+from runyard.core.log_lines import LogLine
+from runyard.core.metrics import MetricSeries
 from runyard.core.roles import Role
 from runyard.server.access import Access, AccessControl, require
 from runyard.server.encoding import dumps, to_jsonable
+from runyard.server.streams import (
+    EndNews,
+    Lagged,
+    LogNews,
+    MetricNews,
+    StatusNews,
+    StreamHub,
+    Subscriber,
+)
+from runyard.store.base import TrackingStore
 
 router = APIRouter(tags=["streams"])
-#: Seconds between re-checks of the stream's token: a revoked one closes the stream.
-RECHECK_EVERY = 1.0
 Reader = Annotated[Access, Depends(require(Role.READER))]
+
+#: How often a stream checks, between events, that its client is still there and that its
+#: token still grants access (a revoked one closes the stream).
+CHECK_INTERVAL = 1.0
 
 
 async def _existing_run(access: Reader, run_id: str) -> str:
@@ -34,6 +53,129 @@ async def _existing_run(access: Reader, run_id: str) -> str:
 
 def _event(kind: str, data: Any) -> ServerSentEvent:
     return ServerSentEvent(event=kind, raw_data=dumps(to_jsonable(data)).decode())
+
+
+def _metric_event(series: MetricSeries) -> ServerSentEvent:
+    return _event(
+        "metric",
+        {
+            "name": series.name,
+            "column": series.column,
+            "kind": series.kind,
+            "steps": series.steps,
+            "values": series.values,
+            "times": series.times,
+        },
+    )
+
+
+def _log_event(stream: str, lines: list[LogLine]) -> ServerSentEvent:
+    return _event(
+        "log", {"stream": stream, "lines": [ln.line for ln in lines], "first": lines[0].seq}
+    )
+
+
+class _Sent:
+    """What one stream has sent: per metric its (step, seq) cursor, per log its last line."""
+
+    def __init__(self) -> None:
+        self.cursors: dict[tuple[str, str], tuple[int, int]] = {}
+        self.log_after: dict[str, int] = {}
+
+    def start(self, store: TrackingStore, run_id: str, from_start: bool) -> RunDocument:
+        """The run's document; unless `from_start`, skip everything it has logged so far."""
+        doc = store.get_run(run_id)
+        if from_start:
+            return doc
+        for info in store.list_metrics(run_id):
+            if info.last_step is not None:
+                self.cursors[(info.name, info.column)] = (info.last_step, info.count - 1)
+        for stream, count in store.list_log_streams(run_id).items():
+            self.log_after[stream] = count - 1
+        return doc
+
+    def metric(self, news: MetricNews) -> ServerSentEvent | None:
+        """The event for the points this stream has not sent (None if it had them all)."""
+        series = news.series
+        assert series.seqs is not None
+        key = (series.name, series.column)
+        _, last_seq = self.cursors.get(key, (-1, -1))
+        self.cursors[key] = (series.steps[-1], series.seqs[-1])
+        if series.seqs[0] > last_seq:
+            if news.shared is None:
+                news.shared = _metric_event(series)
+            return news.shared  # type: ignore[no-any-return]
+        keep = [i for i, seq in enumerate(series.seqs) if seq > last_seq]
+        if not keep:
+            return None
+        part = MetricSeries(
+            name=series.name,
+            column=series.column,
+            kind=series.kind,
+            description=series.description,
+            steps=[series.steps[i] for i in keep],
+            values=[series.values[i] for i in keep],
+            times=[series.times[i] for i in keep],
+        )
+        return _metric_event(part)
+
+    def log(self, news: LogNews) -> ServerSentEvent | None:
+        """The event for the lines this stream has not sent."""
+        after = self.log_after.get(news.stream, -1)
+        self.log_after[news.stream] = max(after, news.lines[-1].seq)
+        if news.lines[0].seq > after:
+            if news.shared is None:
+                news.shared = _log_event(news.stream, news.lines)
+            return news.shared  # type: ignore[no-any-return]
+        fresh = [ln for ln in news.lines if ln.seq > after]
+        return _log_event(news.stream, fresh) if fresh else None
+
+
+#: Points per metric (and lines per log) a stream reads from the store in one go.
+_READ_LIMIT = 10_000
+
+
+def _backlog(
+    store: TrackingStore, run_id: str, sent: _Sent, metrics: bool, logs: bool
+) -> tuple[list[ServerSentEvent], bool]:
+    """What the store holds past this stream's cursors, in one worker-thread visit, and
+    whether there may be more (a metric or log gave a full read)."""
+    events = []
+    full = False
+    if metrics:
+        for series in store.read_points_since(run_id, sent.cursors, _READ_LIMIT):
+            assert series.seqs is not None
+            sent.cursors[(series.name, series.column)] = (series.steps[-1], series.seqs[-1])
+            full = full or len(series.values) >= _READ_LIMIT
+            events.append(_metric_event(series))
+    if logs:
+        for stream, count in store.list_log_streams(run_id).items():
+            after = sent.log_after.get(stream, -1)
+            if count - 1 > after:
+                lines = store.read_log_lines(run_id, stream, after, _READ_LIMIT)
+                if lines:
+                    sent.log_after[stream] = lines[-1].seq
+                    full = full or len(lines) >= _READ_LIMIT
+                    events.append(_log_event(stream, lines))
+    return events, full
+
+
+async def _catch_up(
+    hub: StreamHub, store: TrackingStore, run_id: str, sent: _Sent, metrics: bool, logs: bool
+) -> AsyncIterator[ServerSentEvent]:
+    """What came before this stream joined (or while it lagged), read by the stream itself.
+
+    These reads take the hub's own few worker threads: a thousand streams opening at once
+    queue among themselves, not in front of every other request.
+    """
+    while True:
+        events, more = await to_thread.run_sync(
+            _backlog, store, run_id, sent, metrics, logs, limiter=hub.reads
+        )
+        for event in events:
+            yield event
+        if not more:
+            return
 
 
 @router.get(
@@ -51,69 +193,56 @@ async def run_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """`status`, `metric` and `log` events as they happen; `end` once the run has ended
     and everything it logged was sent."""
-    store = access.store
-    poll = request.app.state.config.stream_poll_interval
-    doc = await run_in_threadpool(store.get_run, run_id)  # found by the dependency already
-    status = doc.status
-    yield _event("status", {"status": status, "error": doc.error})
-    cursors: dict[tuple[str, str], tuple[int, int]] = {}
-    log_after: dict[str, int] = {}
-    if not from_start:
-        for info in await run_in_threadpool(store.list_metrics, run_id):
-            if info.last_step is not None:
-                cursors[(info.name, info.column)] = (info.last_step, info.count)
-        for stream, count in (await run_in_threadpool(store.list_log_streams, run_id)).items():
-            log_after[stream] = count - 1
+    hub: StreamHub = request.app.state.streams
     control: AccessControl = request.app.state.access
-    checked = asyncio.get_running_loop().time()
-    while not await request.is_disconnected():
-        if asyncio.get_running_loop().time() - checked >= RECHECK_EVERY:
-            checked = asyncio.get_running_loop().time()
-            try:
-                await run_in_threadpool(control.recheck, access)
-            except RunyardError as lost:  # revoked since the stream opened
-                yield _event("error", {"type": type(lost).__name__, "message": str(lost)})
-                return
-        news = 0
-        if metrics:
-            for series in await run_in_threadpool(store.read_points_since, run_id, cursors):
-                assert series.seqs is not None
-                cursors[(series.name, series.column)] = (series.steps[-1], series.seqs[-1])
-                news += len(series.values)
-                yield _event(
-                    "metric",
-                    {
-                        "name": series.name,
-                        "column": series.column,
-                        "kind": series.kind,
-                        "steps": series.steps,
-                        "values": series.values,
-                        "times": series.times,
-                    },
-                )
-        if logs:
-            streams = await run_in_threadpool(store.list_log_streams, run_id)
-            for stream in streams:
-                lines = await run_in_threadpool(
-                    store.read_log_lines, run_id, stream, log_after.get(stream, -1)
-                )
-                if lines:
-                    log_after[stream] = lines[-1].seq
-                    news += len(lines)
-                    yield _event(
-                        "log",
-                        {
-                            "stream": stream,
-                            "lines": [ln.line for ln in lines],
-                            "first": lines[0].seq,
-                        },
-                    )
-        doc = await run_in_threadpool(store.get_run, run_id)
-        if doc.status is not status:
-            status = doc.status
-            yield _event("status", {"status": status, "error": doc.error})
-        if status.is_terminal and news == 0:
+    store = access.store
+    subscriber = Subscriber(metrics, logs)
+    # Joined before the catch-up reads: nothing committed in between can be missed.
+    await hub.subscribe(store, access.workspace, run_id, subscriber)
+    try:
+        sent = _Sent()
+        doc = await to_thread.run_sync(sent.start, store, run_id, from_start, limiter=hub.reads)
+        status = doc.status
+        yield _event("status", {"status": status, "error": doc.error})
+        async for earlier in _catch_up(hub, store, run_id, sent, metrics, logs):
+            yield earlier
+        if status.is_terminal:
             yield _event("end", {"status": status})
             return
-        if news == 0:
-            await asyncio.sleep(poll)
+        checked = time.monotonic()
+        while True:
+            try:
+                news = await asyncio.wait_for(subscriber.queue.get(), CHECK_INTERVAL)
+            except TimeoutError:
+                news = None
+            if time.monotonic() - checked >= CHECK_INTERVAL:
+                if await request.is_disconnected():
+                    return
+                try:
+                    await run_in_threadpool(control.recheck, access)
+                except RunyardError as lost:  # revoked since the stream opened
+                    yield _event("error", {"type": type(lost).__name__, "message": str(lost)})
+                    return
+                checked = time.monotonic()
+            if news is None:
+                continue
+            if isinstance(news, Lagged):
+                subscriber.lagging = False
+                async for missed in _catch_up(hub, store, run_id, sent, metrics, logs):
+                    yield missed
+                continue
+            event: ServerSentEvent | None = None
+            if isinstance(news, MetricNews) and metrics:
+                event = sent.metric(news)
+            elif isinstance(news, LogNews) and logs:
+                event = sent.log(news)
+            elif isinstance(news, StatusNews) and news.status is not status:
+                status = news.status
+                event = _event("status", {"status": status, "error": news.error})
+            elif isinstance(news, EndNews):
+                yield _event("end", {"status": news.status})
+                return
+            if event is not None:
+                yield event
+    finally:
+        hub.unsubscribe(access.workspace, run_id, subscriber)

@@ -8,14 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from runyard.core.errors import UnsupportedMediaTypeError, ValidationError
+from runyard.core.errors import LimitExceededError, UnsupportedMediaTypeError, ValidationError
 from runyard.core.history import History
-from runyard.core.metrics import MetricInfo, PointBatch
+from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
 from runyard.core.roles import Role
 from runyard.core.wire import MEDIA_TYPE, decode_batches, decode_json_batches, encode_batches
 from runyard.server.access import Access, require
 from runyard.server.bodies import read_body, server_config
-from runyard.server.encoding import SafeJSONResponse
+from runyard.server.encoding import SafeJSONResponse, dumps, to_jsonable
 from runyard.server.models import POINTS_BODY, IngestAnswer
 
 router = APIRouter(tags=["metrics"])
@@ -54,6 +54,7 @@ async def ingest_points(access: Contributor, run_id: str, request: Request) -> R
             raise ValidationError("the body is neither a points frame nor valid JSON") from None
         key, batches = decode_json_batches(parsed, limits)
     stored = await run_in_threadpool(access.store.log_points, run_id, batches, key)
+    request.app.state.streams.wake(access.workspace, run_id)  # this process's streams: now
     points = sum(len(b.values) for b in batches)
     return SafeJSONResponse(IngestAnswer(stored=stored, points=points))
 
@@ -64,21 +65,20 @@ async def list_metrics(access: Reader, run_id: str) -> Response:
     return SafeJSONResponse(await run_in_threadpool(access.store.list_metrics, run_id))
 
 
-@router.get("/runs/{run_id}/metrics/series")
-async def metric_series(
-    access: Reader,
-    run_id: str,
-    request: Request,
-    name: Annotated[list[str] | None, Query()] = None,
-    values_only: bool = False,
-) -> Response:
-    """Every point of the run's metrics (or the named ones): a points frame when the client
-    accepts it, JSON otherwise."""
-    series = await run_in_threadpool(
-        lambda: access.store.get_metric_series(run_id, name, values_only=values_only)
-    )
-    if MEDIA_TYPE in request.headers.get("accept", ""):
-        batches = [
+#: A series read without paging may hold this many points; past it, pages are required.
+UNPAGED_POINTS = 1_000_000
+#: The largest page, and the one given when only a page token is sent.
+MAX_PAGE_POINTS = 1_000_000
+DEFAULT_PAGE_POINTS = 250_000
+#: The response header holding the next page's token (absent after the last page).
+NEXT_PAGE_HEADER = "x-runyard-next-page-token"
+#: The number of buckets of a history asked for without `max_points`.
+DEFAULT_HISTORY_POINTS = 1_000
+
+
+def _frame(series: list[MetricSeries]) -> bytes:
+    return encode_batches(
+        [
             PointBatch(
                 s.name,
                 s.kind,
@@ -90,9 +90,56 @@ async def metric_series(
             )
             for s in series
         ]
-        frame = await run_in_threadpool(encode_batches, batches)
-        return Response(frame, media_type=MEDIA_TYPE)
-    return SafeJSONResponse(series)
+    )
+
+
+@router.get("/runs/{run_id}/metrics/series")
+async def metric_series(
+    access: Reader,
+    run_id: str,
+    request: Request,
+    name: Annotated[list[str] | None, Query()] = None,
+    values_only: bool = False,
+    page_size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_POINTS)] = None,
+    page_token: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """Every point of the run's metrics (or the named ones): a points frame when the client
+    accepts it, JSON otherwise.
+
+    Read in pages (`page_size` points, then the `page_token` each answer gives in its
+    `X-Runyard-Next-Page-Token` header until there is none); a metric may continue on the
+    next page. Without paging, series of more than 1,000,000 points in all are refused.
+    """
+    store = access.store
+    token = None
+    if page_size is None and page_token is None:
+        total = await run_in_threadpool(store.count_metric_points, run_id, name)
+        if total > UNPAGED_POINTS:
+            raise LimitExceededError(
+                f"these series hold {total:,} points; read more than {UNPAGED_POINTS:,} in "
+                f"pages (page_size up to {MAX_PAGE_POINTS:,}, then each answer's page_token "
+                "header), or ask /metrics/history for a downsampled view"
+            )
+        series = await run_in_threadpool(
+            lambda: store.get_metric_series(run_id, name, values_only=values_only)
+        )
+    else:
+        series, token = await run_in_threadpool(
+            lambda: store.get_metric_series_page(
+                run_id,
+                name,
+                values_only=values_only,
+                page_token=page_token,
+                page_size=page_size or DEFAULT_PAGE_POINTS,
+            )
+        )
+    headers = {NEXT_PAGE_HEADER: token} if token is not None else None
+    # Encoded in a worker thread: a large answer must not hold up the event loop.
+    if MEDIA_TYPE in request.headers.get("accept", ""):
+        frame = await run_in_threadpool(_frame, series)
+        return Response(frame, media_type=MEDIA_TYPE, headers=headers)
+    body = await run_in_threadpool(lambda: dumps(to_jsonable(series)))
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/runs/{run_id}/metrics/history", response_model=History)
@@ -103,9 +150,15 @@ async def metric_history(
     column: str = "",
     max_points: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> Response:
-    """A metric's points for a chart, downsampled to `max_points` buckets that keep each
-    bucket's min and max."""
+    """A metric's points for a chart, downsampled to `max_points` buckets (1,000 when not
+    given) that keep each bucket's min and max; every point when the metric has no more.
+    For all points of a long series, read /metrics/series in pages."""
     history = await run_in_threadpool(
-        access.store.get_metric_history, run_id, name, column, max_points
+        access.store.get_metric_history,
+        run_id,
+        name,
+        column,
+        max_points or DEFAULT_HISTORY_POINTS,
     )
-    return SafeJSONResponse(history)
+    body = await run_in_threadpool(lambda: dumps(to_jsonable(history)))
+    return Response(body, media_type="application/json")

@@ -1,0 +1,418 @@
+"""The bulk write path of metric points: a call costs per point, not per metric.
+
+Writes never issue one statement per point, nor per metric: whatever number of metrics a
+call names, their rows are read in one statement, the new ones created in one, the
+points inserted in one executemany (COPY on PostgreSQL), their rollup blocks upserted in
+one and the metric rows' counts and last values updated in one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from runyard.core.errors import LimitExceededError, ValidationError
+from runyard.core.metrics import NUMERIC_VTYPES, PointBatch, ValueType, encode_value
+from runyard.store.cursor import copy_rows, execute_many, fetch_all, placeholders, staged
+from runyard.store.rollups import RollupBlocks, rollup_rows
+from runyard.store.schema import ROLLUP_BLOCK
+
+# Masks of the value types a batch holds (bit n: ValueType n).
+FLOAT_ONLY = 1 << ValueType.FLOAT
+INT_ONLY = 1 << ValueType.INT
+_INSERT_SQL = (
+    "INSERT INTO metric_points (metric_id, step, seq, value, text, vtype, time) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_FLOATS_SQL = (
+    "INSERT INTO metric_points (metric_id, step, seq, value, text, vtype, time) "
+    "VALUES ({metric_id}, ?, ?, ?, NULL, 0, ?)"
+)
+_INSERT_MANY_FLOATS_SQL = (
+    "INSERT INTO metric_points (metric_id, step, seq, value, text, vtype, time) "
+    "VALUES (?, ?, ?, ?, NULL, 0, ?)"
+)
+_COPY_SQL = "COPY metric_points (metric_id, step, seq, value, text, vtype, time) FROM STDIN"
+_SELECT_METRICS = (
+    "SELECT id, kind, count, value_types, min_value, max_value, description, max_step, "
+    'name, "column" FROM metrics WHERE run_id = ?'
+)
+_METRIC_COLUMNS = (
+    "id",
+    "run_id",
+    "name",
+    '"column"',
+    "kind",
+    "description",
+    "count",
+    "value_types",
+    "last_step",
+    "max_step",
+    "last_number",
+    "last_text",
+    "last_vtype",
+    "min_value",
+    "max_value",
+)
+_INSERT_METRICS = (
+    f"INSERT INTO metrics ({', '.join(_METRIC_COLUMNS)}) "
+    f"VALUES ({placeholders(len(_METRIC_COLUMNS))})"
+)
+_CHANGED_COLUMNS = (
+    "count",
+    "value_types",
+    "last_step",
+    "max_step",
+    "last_number",
+    "last_text",
+    "last_vtype",
+    "min_value",
+    "max_value",
+    "description",
+    "id",
+)
+_UPDATE_METRICS = (
+    f"UPDATE metrics SET {', '.join(f'{c} = ?' for c in _CHANGED_COLUMNS[:-1])} WHERE id = ?"
+)
+#: PostgreSQL: past this many rows, COPY (through a staging table for updates) beats an
+#: executemany, whose every row is a round trip of the pipeline.
+_COPY_FROM = 200
+_CHANGES_TABLE = (
+    "count bigint, value_types integer, last_step bigint, max_step bigint, "
+    "last_number double precision, last_text text, last_vtype smallint, "
+    "min_value double precision, max_value double precision, description text, id integer"
+)
+_UPDATE_FROM_CHANGES = (
+    f"UPDATE metrics SET {', '.join(f'{c} = c.{c}' for c in _CHANGED_COLUMNS[:-1])} "
+    "FROM runyard_metric_changes AS c WHERE metrics.id = c.id"
+)
+#: Up to this many names a call's metrics are looked up by name; past it, the run's
+#: metrics are read whole (one statement either way, and no bound-parameter limit to hit).
+_NAMED_LOOKUP = 1_000
+#: The class of PostgreSQL advisory locks that serialise writers of one run's metrics.
+_PG_LOCK_CLASS = 724522
+
+
+@dataclass(slots=True)
+class _Metric:
+    """A metric row as this call sees it, updated in memory as its batches are added."""
+
+    id: int
+    kind: str
+    count: int
+    value_types: int
+    min_value: float | None
+    max_value: float | None
+    description: str
+    max_step: int | None
+    name: str
+    column: str
+    created: bool = False
+    touched: bool = False
+    #: (step, number, text, vtype) of the newest point.
+    last: tuple[Any, ...] = (None, None, None, None)
+
+
+def _select_metrics(
+    conn: Connection, run_pk: int, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], _Metric]:
+    """The metric rows of these (name, column) keys that exist."""
+    wanted = set(keys)
+    sql = _SELECT_METRICS
+    params: list[Any] = [run_pk]
+    names = sorted({name for name, _ in wanted})
+    if len(names) <= _NAMED_LOOKUP:
+        sql += f" AND name IN ({placeholders(len(names))})"
+        params.extend(names)
+    found = {}
+    for row in fetch_all(conn, sql, params):
+        key = (row[8], row[9])
+        if key in wanted:
+            found[key] = _Metric(*row)
+    return found
+
+
+def _new_ids(conn: Connection, n: int) -> list[int]:
+    """Ids for n new metric rows, taken in one statement."""
+    if conn.dialect.name == "postgresql":
+        rows = fetch_all(
+            conn,
+            "SELECT nextval(pg_get_serial_sequence('metrics', 'id')) FROM generate_series(1, ?)",
+            (n,),
+        )
+        return [int(r[0]) for r in rows]
+    # SQLite: the write transaction began IMMEDIATE, so nobody else inserts meanwhile.
+    (top,) = fetch_all(conn, "SELECT COALESCE(MAX(id), 0) FROM metrics")[0]
+    return list(range(int(top) + 1, int(top) + 1 + n))
+
+
+def _metrics_for(
+    conn: Connection, run_pk: int, batches: Sequence[PointBatch]
+) -> dict[tuple[str, str], _Metric]:
+    """The metric of every batch: the stored row, or a new one (written at the end)."""
+    if conn.dialect.name == "postgresql":
+        # One writer of a run's metric rows at a time: new metrics get ids without racing
+        # another server process that creates the same names.
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, %s)", (_PG_LOCK_CLASS, run_pk))
+    first: dict[tuple[str, str], PointBatch] = {}
+    for batch in batches:
+        first.setdefault((batch.name, batch.column), batch)
+    found = _select_metrics(conn, run_pk, first)
+    missing = [b for key, b in first.items() if key not in found]
+    ids = _new_ids(conn, len(missing)) if missing else []
+    for batch, metric_id in zip(missing, ids, strict=True):
+        found[(batch.name, batch.column)] = _Metric(
+            metric_id,
+            batch.kind.value,
+            0,
+            0,
+            None,
+            None,
+            batch.description,
+            None,
+            batch.name,
+            batch.column,
+            created=True,
+        )
+    return found
+
+
+def _rows(
+    metric_id: int, seq0: int, first_auto: int, batch: PointBatch
+) -> tuple[list[tuple[Any, ...]], int, int, Sequence[int]]:
+    """The rows to insert, the bit mask of their value types, the highest step, the steps.
+
+    A point without a step gets the one after the highest so far. Float-only batches
+    (the hot path) leave out the metric id, text and type, which the insert statement
+    carries as constants: fewer parameters bound per point.
+    """
+    n = len(batch.values)
+    seqs = range(seq0, seq0 + n)
+    steps: Sequence[int]
+    if batch.steps.count(None) == n:
+        steps = range(first_auto, first_auto + n)
+        top = first_auto + n - 1
+    else:
+        numbered = []
+        top = first_auto - 1
+        for s in batch.steps:
+            step = top + 1 if s is None else s
+            top = max(top, step)
+            numbered.append(step)
+        steps = numbered
+    values = batch.values
+    if set(map(type, values)) == {float} and not _has_negative_zero(values):
+        # SQLite turns NaN into NULL by itself; PostgreSQL keeps NaN.
+        fast: list[tuple[Any, ...]] = list(zip(steps, seqs, values, batch.times, strict=True))
+        return fast, FLOAT_ONLY, top, steps
+    mask = 0
+    rows: list[tuple[Any, ...]] = []
+    for step, seq, value, t in zip(steps, seqs, values, batch.times, strict=True):
+        number, text, vtype = encode_value(value)
+        mask |= 1 << vtype
+        rows.append((metric_id, step, seq, number, text, vtype, t))
+    return rows, mask, top, steps
+
+
+def _has_negative_zero(values: list[float]) -> bool:
+    # `0.0 in values` is a C-speed scan that also matches -0.0; only then look closer.
+    return 0.0 in values and any(v == 0.0 and math.copysign(1.0, v) < 0 for v in values)
+
+
+def _numeric_range(
+    rows: list[tuple[Any, ...]], float_only: bool
+) -> tuple[float | None, float | None]:
+    if float_only:
+        numbers = [r[2] for r in rows if r[2] == r[2]]
+    else:
+        numbers = [
+            r[3] for r in rows if r[5] in NUMERIC_VTYPES and r[3] is not None and r[3] == r[3]
+        ]
+    return (min(numbers), max(numbers)) if numbers else (None, None)
+
+
+def _rollup_input(
+    rows: list[tuple[Any, ...]], float_only: bool, batch: PointBatch, all_steps: Sequence[int]
+) -> tuple[Sequence[int], Sequence[int], Sequence[float]]:
+    """(seqs, steps, values) of the batch's numeric points, for its rollup blocks."""
+    if float_only:
+        return range(rows[0][1], rows[-1][1] + 1), all_steps, batch.values
+    numeric = [r for r in rows if r[5] in NUMERIC_VTYPES and r[3] is not None]
+    return [r[2] for r in numeric], [r[1] for r in numeric], [r[3] for r in numeric]
+
+
+def _check_batch(m: _Metric, batch: PointBatch, max_points: int) -> None:
+    if m.kind != batch.kind:  # a MetricKind is a str enum
+        label = batch.name if not batch.column else f"{batch.name}.{batch.column}"
+        raise ValidationError(
+            f"metric {label!r} was logged as {m.kind}; it cannot also take "
+            f"{batch.kind.value} values (use another name)"
+        )
+    n = len(batch.values)
+    if m.count + n > max_points:
+        raise LimitExceededError(
+            f"metric {batch.name!r} would have {m.count + n} points; the limit is "
+            f"{max_points} per metric (RUNYARD_LIMIT_MAX_POINTS_PER_METRIC)"
+        )
+
+
+def _add_batch(m: _Metric, batch: PointBatch) -> tuple[list[tuple[Any, ...]], bool, list[Any]]:
+    """The batch's point rows, whether they are float-only, its rollup block rows; the
+    metric's count, last point, range and types move on in memory."""
+    first_auto = 0 if m.max_step is None else m.max_step + 1
+    rows, mask, top, steps = _rows(m.id, m.count, first_auto, batch)
+    float_only = mask == FLOAT_ONLY
+    if float_only:
+        step, _, value, _ = rows[-1]
+        m.last = (step, value, None, 0)
+    else:
+        m.last = rows[-1][1:2] + rows[-1][3:6]
+    seqs, numeric_steps, values = _rollup_input(rows, float_only, batch, steps)
+    blocks = rollup_rows(m.id, seqs, numeric_steps, values) if values else []
+    low, high = _numeric_range(rows, float_only)
+    if m.min_value is not None and m.max_value is not None:
+        low = m.min_value if low is None else min(low, m.min_value)
+        high = m.max_value if high is None else max(high, m.max_value)
+    m.min_value, m.max_value = low, high
+    m.count += len(batch.values)
+    m.value_types |= mask
+    m.max_step = top if m.max_step is None else max(top, m.max_step)
+    m.description = batch.description or m.description
+    m.touched = True
+    return rows, float_only, blocks
+
+
+def _add_single(m: _Metric, batch: PointBatch, singles: list[tuple[Any, ...]]) -> list[Any]:
+    """The hot path of a wide call (one float point for each of many metrics): the point's
+    row goes to `singles`; returns its rollup block row. Does inline what _add_batch does."""
+    value = batch.values[0]
+    step = batch.steps[0]
+    if step is None:
+        step = 0 if m.max_step is None else m.max_step + 1
+    seq = m.count
+    singles.append((m.id, step, seq, value, batch.times[0]))
+    m.count = seq + 1
+    m.value_types |= FLOAT_ONLY
+    m.max_step = step if m.max_step is None or step > m.max_step else m.max_step
+    m.last = (step, value, None, 0)
+    m.description = batch.description or m.description
+    m.touched = True
+    if value != value:  # NaN: counted nowhere in the ranges
+        return [m.id, seq // ROLLUP_BLOCK, 0, None, None, None, step, step, None]
+    if m.min_value is None or m.max_value is None:
+        m.min_value = m.max_value = value
+    elif value < m.min_value:
+        m.min_value = value
+    elif value > m.max_value:
+        m.max_value = value
+    return [m.id, seq // ROLLUP_BLOCK, 1, value, value, value, step, step, value]
+
+
+def _is_single_float(batch: PointBatch) -> bool:
+    if len(batch.values) != 1:
+        return False
+    value = batch.values[0]
+    return type(value) is float and (value != 0.0 or math.copysign(1.0, value) > 0)
+
+
+def _insert_rows(
+    conn: Connection,
+    floats: list[tuple[int, list[tuple[Any, ...]]]],
+    singles: list[tuple[Any, ...]],
+    mixed: list[tuple[Any, ...]],
+) -> None:
+    """Insert every point of the call: one executemany (or COPY) for the float-only
+    metrics, one for the rest. One float metric (the hot path) binds no id per point;
+    `singles` are float points with their metric id, one per metric."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if conn.dialect.name == "postgresql":
+            with cursor.copy(_COPY_SQL) as copy:
+                write = copy.write_row
+                for metric_id, rows in floats:
+                    for step, seq, value, t in rows:
+                        write((metric_id, step, seq, value, None, 0, t))
+                for metric_id, step, seq, value, t in singles:
+                    write((metric_id, step, seq, value, None, 0, t))
+                for row in mixed:
+                    write(row)
+            return
+        if len(floats) == 1 and not singles:
+            metric_id, rows = floats[0]
+            cursor.executemany(_INSERT_FLOATS_SQL.format(metric_id=int(metric_id)), rows)
+        elif floats or singles:
+            if floats:
+                singles.extend((metric_id, *r) for metric_id, rows in floats for r in rows)
+            cursor.executemany(_INSERT_MANY_FLOATS_SQL, singles)
+        if mixed:
+            cursor.executemany(_INSERT_SQL, mixed)
+    finally:
+        cursor.close()
+
+
+def _store_metrics(conn: Connection, run_pk: int, metrics: Iterable[_Metric]) -> None:
+    """New metric rows inserted and changed ones updated: one executemany each."""
+    created = []
+    changed = []
+    for m in metrics:
+        step, number, text, vtype = m.last
+        if number is not None and number != number:
+            number = None
+        if m.created:
+            created.append(
+                (m.id, run_pk, m.name, m.column, m.kind, m.description, m.count,
+                 m.value_types, step, m.max_step, number, text, vtype, m.min_value,
+                 m.max_value)
+            )  # fmt: skip
+        elif m.touched:
+            changed.append(
+                (m.count, m.value_types, step, m.max_step, number, text, vtype, m.min_value,
+                 m.max_value, m.description, m.id)
+            )  # fmt: skip
+    if conn.dialect.name == "postgresql" and len(created) + len(changed) > _COPY_FROM:
+        if created:
+            copy_rows(conn, "metrics", _METRIC_COLUMNS, created)
+        if changed:
+            staged(conn, "runyard_metric_changes", _CHANGES_TABLE, _CHANGED_COLUMNS, changed)
+            conn.exec_driver_sql(_UPDATE_FROM_CHANGES)
+        return
+    if created:
+        execute_many(conn, _INSERT_METRICS, created)
+    if changed:
+        execute_many(conn, _UPDATE_METRICS, changed)
+
+
+def write_points(
+    conn: Connection, run_pk: int, batches: Sequence[PointBatch], max_points: int
+) -> None:
+    """Append the batches' points; checks kinds and the per-metric point limit first.
+
+    An empty batch still creates its metric.
+    """
+    found = _metrics_for(conn, run_pk, batches)
+    floats: list[tuple[int, list[tuple[Any, ...]]]] = []
+    singles: list[tuple[Any, ...]] = []
+    mixed: list[tuple[Any, ...]] = []
+    blocks = RollupBlocks()
+    for batch in batches:
+        m = found[(batch.name, batch.column)]
+        _check_batch(m, batch, max_points)
+        if not batch.values:
+            continue
+        if _is_single_float(batch):
+            blocks.add_one(_add_single(m, batch, singles))
+            continue
+        rows, float_only, block_rows = _add_batch(m, batch)
+        if float_only:
+            floats.append((m.id, rows))
+        else:
+            mixed.extend(rows)
+        blocks.add(block_rows)
+    if floats or singles or mixed:
+        _insert_rows(conn, floats, singles, mixed)
+    blocks.write(conn)
+    _store_metrics(conn, run_pk, found.values())
