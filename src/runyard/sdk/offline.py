@@ -17,6 +17,7 @@ from runyard.core.metrics import (
     MetricKind,
     normalize_list,
     normalize_value,
+    row_columns,
     shape_metric,
     validate_metric_name,
     validate_step,
@@ -70,7 +71,7 @@ class OfflineRun:
 
     def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
         """Check and print a table row."""
-        self.log_table(name, {k: [v] for k, v in kwargs.items()}, description or "", _call="row")
+        self.log_table(name, row_columns(kwargs), description or "", _call="row")
 
     def log_table(
         self, name: str, value: Mapping[str, Any], description: str = "", _call: str = "table"
@@ -81,7 +82,7 @@ class OfflineRun:
             raise ValidationError(f"metric {name!r}: a table is a non-empty dict of columns")
         columns = {
             validate_metric_name(c, self._limits, "column name"): normalize_list(
-                name, v, self._limits
+                name, v, self._limits, f"log_{_call}"
             )
             for c, v in value.items()
         }

@@ -20,6 +20,7 @@ from runyard.core.metrics import (
     PointBatch,
     normalize_list,
     normalize_value,
+    row_columns,
     shape_metric,
     validate_metric_name,
     validate_step,
@@ -122,7 +123,7 @@ class MetricLogging:
     def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
         """Append one row to a table metric: `log_row("Cosine Wave", angle=0.5, cos=0.88)`."""
         self._pipeline.raise_errors(self._id)
-        self._log_columns(name, description, {k: [v] for k, v in kwargs.items()}, "log_row")
+        self._log_columns(name, description, row_columns(kwargs), "log_row")
 
     def log_table(self, name: str, value: Mapping[str, Any], description: str = "") -> None:
         """Log a whole table given as `{column: [values]}`, columns of equal length."""
@@ -149,7 +150,7 @@ class MetricLogging:
         checked: dict[str, list[Any]] = {}
         for column, values in columns.items():
             column = validate_metric_name(column, self._limits, "column name")
-            checked[column] = normalize_list(f"{name}.{column}", values, self._limits)
+            checked[column] = normalize_list(f"{name}.{column}", values, self._limits, call)
         lengths = {len(v) for v in checked.values()}
         if len(lengths) > 1:
             raise ValidationError(
