@@ -6,6 +6,7 @@ Experiment, Run`) runs here after changing its imports to `from runyard import .
 
 from runyard.core.errors import (
     AuthenticationError,
+    EnvironmentBuildError,
     ImmutablePropertyError,
     InvalidStatusTransitionError,
     LimitExceededError,
@@ -17,6 +18,8 @@ from runyard.core.errors import (
 )
 from runyard.core.status import Status
 from runyard.sdk import (
+    ComputeTarget,
+    CondaDependencies,
     Environment,
     Experiment,
     OfflineRun,
@@ -33,7 +36,10 @@ VERSION = __version__
 __all__ = [
     "VERSION",
     "AuthenticationError",
+    "ComputeTarget",
+    "CondaDependencies",
     "Environment",
+    "EnvironmentBuildError",
     "Experiment",
     "ImmutablePropertyError",
     "InvalidStatusTransitionError",

@@ -221,7 +221,8 @@ def test_submitted_script_goes_from_queued_to_completed_with_its_metrics_logs_an
     run.wait_for_completion(show_output=True)
     out = capsys.readouterr().out
     assert "training started\ntraining done\n" in out
-    assert f"Run {run.id} ended: Completed" in out
+    assert out.startswith(f"RunId: {run.id}\n")
+    assert f"Execution Summary\n=================\nRunId: {run.id}\n" in out
 
 
 @DIAGONAL
@@ -659,8 +660,10 @@ def test_arguments_and_environment_variables_reach_the_script(
             source_directory=str(source),
             script="show.py",
             arguments=["--lr", 0.1, "--name", "two words", "--flag"],
-            run_config=RunConfiguration(environment_variables={"FROM_RUN_CONFIG": "b"}),
-            environment=Environment(environment_variables={"FROM_ENVIRONMENT": "a"}),
+            run_config=RunConfiguration(
+                environment=Environment(environment_variables={"FROM_ENVIRONMENT": "a"}),
+                environment_variables={"FROM_RUN_CONFIG": "b"},
+            ),
         )
     )
     run.wait_for_completion(timeout_seconds=60)

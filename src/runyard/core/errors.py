@@ -74,3 +74,7 @@ class TransportError(RunyardError):
 
 class StoreUnavailableError(TransportError):
     """The database could not be reached or stayed locked; the call may be retried."""
+
+
+class EnvironmentBuildError(RunyardError):
+    """A run's environment could not be built (a package pip cannot install, say)."""

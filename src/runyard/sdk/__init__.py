@@ -1,5 +1,7 @@
 """The user-facing API: Workspace, Experiment, Run."""
 
+from runyard.sdk.compute_target import ComputeTarget
+from runyard.sdk.conda import CondaDependencies
 from runyard.sdk.experiment import Experiment
 from runyard.sdk.offline import OfflineRun
 from runyard.sdk.run import Run
@@ -13,6 +15,8 @@ from runyard.sdk.script_run import (
 from runyard.sdk.workspace import Workspace
 
 __all__ = [
+    "ComputeTarget",
+    "CondaDependencies",
     "DockerSection",
     "Environment",
     "Experiment",
