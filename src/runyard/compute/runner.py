@@ -19,10 +19,15 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from runyard.compute.environments import prepare_environment, ray_pip_packages
 from runyard.compute.local import LocalProcess
 from runyard.compute.snapshot import extract_snapshot
 from runyard.core.entities import RunError
-from runyard.core.errors import InvalidStatusTransitionError, RunyardError
+from runyard.core.errors import (
+    EnvironmentBuildError,
+    InvalidStatusTransitionError,
+    RunyardError,
+)
 from runyard.core.status import Status
 from runyard.sdk.run import ENV_RUN_ID, Run
 from runyard.sdk.workspace import ENV_WORKSPACE, Workspace
@@ -64,6 +69,8 @@ class Runner:
         self.definition = run.get_details()["runDefinition"]
         self.captured: dict[str, list[str]] = {"stdout": [], "stderr": []}
         self._pending: dict[str, list[str]] = {}
+        #: The interpreter of a built (system-managed) environment, once prepared.
+        self._python: str | None = None
 
     def _status(self, status: Status, error: RunError | None = None) -> None:
         self.store.set_status(self.run.id, status, error)
@@ -100,10 +107,28 @@ class Runner:
                 [python, "-m", "runyard.compute.entry", script, *arguments],
                 str(workdir),
                 ray_env,
-                list(environment.get("pip_packages", [])),
+                ray_pip_packages(environment),
             )
-        python = environment.get("python", {}).get("interpreter_path") or sys.executable
-        return LocalProcess([python, script, *arguments], str(workdir), self._environment(workdir))
+        named = environment.get("python", {}).get("interpreter_path")
+        python = self._python or named or sys.executable
+        # Through runyard's launcher (azureml imports served by runyard), unless the
+        # environment names an interpreter of its own, which may not have runyard.
+        launch = [] if (named and not self._python) else ["-m", "runyard.compute.launch"]
+        argv = [python, *launch, script, *arguments]
+        return LocalProcess(argv, str(workdir), self._environment(workdir))
+
+    def _prepare_environment(self) -> None:
+        """Build the system-managed environment a local run asks for (cached by content);
+        the build's output goes live to the run's `environment` log."""
+        if self.definition.get("targetType") == "ray":  # Ray installs it in the job
+            return
+        self._python = prepare_environment(
+            self.definition.get("environment", {}), self._log_environment_line
+        )
+
+    def _log_environment_line(self, line: str) -> None:
+        self.captured.setdefault("environment", []).append(line)
+        self.store.append_log_lines(self.run.id, "environment", [line])
 
     def _take_lines(self, execution: Execution) -> None:
         for stream, line in execution.lines():  # type: ignore[attr-defined]
@@ -144,6 +169,7 @@ class Runner:
             self.run._transport.files.get_snapshot(self.definition["snapshotId"], zip_path)
             extract_snapshot(zip_path, workdir, self.run._limits)
             zip_path.unlink()
+            self._prepare_environment()
             self._advance(Status.STARTING)
             execution = self._start(workdir)
             self._advance(Status.RUNNING)
@@ -160,8 +186,12 @@ class Runner:
             if execution is not None:
                 _stop_quietly(execution)
             message = str(exc) if isinstance(exc, RunyardError) else f"{type(exc).__name__}: {exc}"
+            code = "RunnerError"
+            if isinstance(exc, EnvironmentBuildError):
+                code = "EnvironmentBuildError"
+                self._upload_logs()
             if not Status(self.run.get_status()).is_terminal:
-                self._status(Status.FAILED, RunError(code="RunnerError", message=message))
+                self._status(Status.FAILED, RunError(code=code, message=message))
             return Status.FAILED
         finally:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runyard.compute.provenance import git_properties
 from runyard.compute.snapshot import snapshot_directory
 from runyard.compute.targets import resolve_target
 from runyard.core.entities import NewRun
@@ -100,6 +101,12 @@ def submit_script(
                 run_type="script",
                 submitted_by=getpass.getuser(),
                 tags=validate_tags(tags or {}, workspace.limits),
+                # What Azure records on a submitted run: the snapshot, and the git
+                # commit the source folder is at.
+                properties={
+                    "ContentSnapshotId": snapshot.snapshot_id,
+                    **git_properties(config.source_directory),
+                },
                 run_definition=definition,
             )
         ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import getpass
+import os
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from runyard.compute.provenance import git_properties
 from runyard.core.entities import ExperimentInfo, NewRun, RunFilter
 from runyard.core.errors import ValidationError
 from runyard.core.limits import check_length
@@ -105,7 +107,13 @@ class Experiment:
                     run_type="interactive",
                     submitted_by=getpass.getuser(),
                     tags=validate_tags(kwargs.pop("tags", None) or {}, limits),
-                    properties=validate_properties(kwargs.pop("properties", None) or {}, limits),
+                    properties=validate_properties(
+                        {
+                            **git_properties(snapshot_directory or os.getcwd()),
+                            **(kwargs.pop("properties", None) or {}),
+                        },
+                        limits,
+                    ),
                 )
             ]
         )[0]
