@@ -221,6 +221,7 @@ def run_cancel(run_id: str, config: Path | None, output: str, query: str | None)
     emit(target.get_details(), output, query, _RUN_COLUMNS)
 
 
+from runyard.cli.exec import exec_script  # noqa: E402
 from runyard.cli.serve import server, sync, token  # noqa: E402
 from runyard.cli.submit import submit_script  # noqa: E402
 
@@ -228,6 +229,7 @@ run.add_command(submit_script)
 cli.add_command(server)
 cli.add_command(token)
 cli.add_command(sync)
+cli.add_command(exec_script)
 
 
 def main() -> None:
