@@ -24,7 +24,7 @@ def _run(code: str, folder: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_readme_has_the_examples_these_tests_run() -> None:
-    assert len(BLOCKS) == 2
+    assert len(BLOCKS) == 3
 
 
 def test_tour_example_logs_into_the_local_workspace(tmp_path: Path) -> None:
@@ -48,3 +48,29 @@ def test_submit_example_runs_a_script_and_shows_its_output(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     assert "trained ['--lr', '0.01']" in done.stdout
     assert "final Completed {'lr': 0.01}" in done.stdout
+
+
+def test_unchanged_v1_script_runs_with_runyard_exec_and_as_a_submitted_run(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(BLOCKS[2])
+    assert "from azureml.core import Run" in BLOCKS[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "runyard", "exec", "train.py", "--lr", "0.01"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "done {'accuracy': 0.91, 'losses': [1.0, 0.5" in done.stdout
+
+    command = ["run", "submit-script", "-e", "explore-runs", "--query", "status", "train.py"]
+    submitted = subprocess.run(
+        [sys.executable, "-m", "runyard", *command],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert submitted.returncode == 0, submitted.stderr
+    assert "done {'accuracy': 0.91, 'losses': [1.0, 0.5" in submitted.stdout
+    assert submitted.stdout.rstrip().endswith('"Completed"')
