@@ -247,7 +247,7 @@ def test_printed_line_is_in_the_run_logs_within_a_second_while_running(
     run = experiment.submit(
         ScriptRunConfig(source_directory=str(source), script="talk.py", arguments=[marker])
     )
-    store = experiment.workspace._transport.store
+    store = experiment.workspace.transport.store
     poll(marker.exists, 60, lambda: f"the script to print; {runner_log(run.id)}", every=0.01)
     printed_at = time.monotonic()
 

@@ -239,7 +239,7 @@ def _runner_log(run: Run) -> str:
 
 
 def _lines(run: Run) -> list[str]:
-    return [line.line for line in run._transport.store.read_log_lines(run.id)]
+    return [line.line for line in run.experiment.workspace.transport.store.read_log_lines(run.id)]
 
 
 def _wait_for(what: str, check: Callable[[], bool], run: Run, timeout: float = 60.0) -> None:

@@ -44,7 +44,7 @@ def _start(script: Path, workspace: Workspace, *args: str) -> subprocess.Popen[s
 
 
 def _series(run: Run, name: str) -> tuple[list[int], list[float]]:
-    (series,) = run._transport.store.get_metric_series(run.id, [name])
+    (series,) = run.experiment.workspace.transport.store.get_metric_series(run.id, [name])
     return series.steps, series.values  # type: ignore[return-value]
 
 
@@ -80,7 +80,7 @@ def test_points_logged_200ms_before_sigkill_are_stored(
         run = Run(experiment, line)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            infos = run._transport.store.list_metrics(run.id)
+            infos = run.experiment.workspace.transport.store.list_metrics(run.id)
             if infos and infos[0].count > 5000:
                 break
             time.sleep(0.05)

@@ -299,7 +299,7 @@ def test_string_with_nul_round_trips(
     """A NUL in a string is either stored or refused at the call, never silently lost."""
     monkeypatch.setenv("RUNYARD_FLUSH_TIMEOUT", "2")
     run = experiment.start_logging()
-    pipeline = experiment.workspace._pipeline
+    pipeline = experiment.workspace.pipeline
     try:
         try:
             run.log("message", "Hello\x00from run!")

@@ -63,7 +63,7 @@ def test_event_stream_carries_points_logs_and_status_then_ends(
     for i in range(5):
         run.log("loss", 1.0 / (i + 1))
     run.log("loss", math.nan)
-    ws._transport.store.append_log_lines(run.id, "stdout", ["epoch 1", "<b>not html</b>"])
+    ws.transport.store.append_log_lines(run.id, "stdout", ["epoch 1", "<b>not html</b>"])
     run.complete()
     events = _events(f"{_api(server, 'live')}/runs/{run.id}/events", until="end")
     kinds = [k for k, _ in events]

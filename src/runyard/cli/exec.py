@@ -25,7 +25,7 @@ def exec_script(script: Path, arguments: tuple[str, ...]) -> None:
     """Run SCRIPT [ARGUMENTS] with `azureml.core` imports served by runyard."""
     if not script.is_file():
         raise click.BadParameter(f"no script at {str(script)!r}", param_hint="SCRIPT")
-    from runyard.azureml_imports import real_azureml_installed
+    from runyard.sdk.azureml_imports import real_azureml_installed
 
     if real_azureml_installed():
         click.echo(

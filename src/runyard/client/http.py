@@ -25,14 +25,14 @@ from runyard.core.entities import (
     RunFilter,
     run_changes,
 )
-from runyard.core.errors import TransportError
+from runyard.core.errors import TransportError, ValidationError
+from runyard.core.history import History
 from runyard.core.limits import Limits
+from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricKind, MetricSeries, PointBatch
 from runyard.core.status import Status
 from runyard.core.wire import MEDIA_TYPE, decode_batches, encode_batches
 from runyard.store.base import TrackingStore
-from runyard.store.logs import LogLine
-from runyard.store.rollups import History
 
 
 class HttpTrackingStore(TrackingStore):
@@ -169,6 +169,15 @@ class HttpTrackingStore(TrackingStore):
             )
             for b in batches
         ]
+
+    def read_points_since(
+        self, run_id: str, cursors: dict[tuple[str, str], tuple[int, int]], limit: int = 10_000
+    ) -> list[MetricSeries]:
+        """The server's own way to feed live streams; a client follows them instead."""
+        raise ValidationError(
+            f"reading points since a cursor is done by the server; to follow run {run_id} "
+            f"live over HTTP, read GET /runs/{run_id}/events"
+        )
 
     def get_metric_history(
         self, run_id: str, name: str, column: str = "", max_points: int | None = None

@@ -10,7 +10,7 @@ import runpy
 import sys
 from pathlib import Path
 
-from runyard.azureml_imports import install
+from runyard.sdk.azureml_imports import install
 
 
 def run_script(script: str, arguments: list[str]) -> None:

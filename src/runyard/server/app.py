@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from runyard import __version__
 from runyard.artifacts import ArtifactStore
 from runyard.server.access import AccessControl
 from runyard.server.config import ServerConfig
@@ -20,6 +19,7 @@ from runyard.server.models import ERROR_RESPONSES
 from runyard.server.routes import events, experiments, files, logs, metrics, runs
 from runyard.store.database import Database
 from runyard.store.liveness import mark_silent_runs, prune_ingest_keys
+from runyard.version import __version__
 
 log = logging.getLogger("runyard.server")
 API_PREFIX = "/api/v1/workspaces/{workspace}"

@@ -6,14 +6,18 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 
 from runyard.core.entities import ExperimentInfo, NewRun, RunDocument, RunError, RunFilter
+from runyard.core.history import History
+from runyard.core.limits import Limits
+from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
 from runyard.core.status import Status
-from runyard.store.logs import LogLine
-from runyard.store.rollups import History
 
 
 class TrackingStore(ABC):
     """Runs, their metadata and their metric points. Every method is one transaction."""
+
+    #: The limits the store enforces on what it is given (callers check early with them).
+    limits: Limits
 
     # Experiments
     @abstractmethod
@@ -107,6 +111,13 @@ class TrackingStore(ABC):
         self, run_id: str, name: str, column: str = "", max_points: int | None = None
     ) -> History:
         """A metric's points for a chart, downsampled to `max_points` buckets if longer."""
+
+    @abstractmethod
+    def read_points_since(
+        self, run_id: str, cursors: dict[tuple[str, str], tuple[int, int]], limit: int = 10_000
+    ) -> list[MetricSeries]:
+        """Points logged after each metric's (step, seq) cursor, keyed by (name, column);
+        metrics absent from `cursors` start at the beginning. For live streams."""
 
     # Logs
     @abstractmethod

@@ -23,10 +23,10 @@ from runyard.core.errors import (
     ValidationError,
 )
 from runyard.core.limits import Limits
-from runyard.core.names import validate_experiment_name
+from runyard.core.names import DEFAULT_WORKSPACE, validate_experiment_name
 from runyard.core.status import TERMINAL, Status, check_transition, parse_status
 from runyard.store.base import TrackingStore
-from runyard.store.database import DEFAULT_WORKSPACE, Database
+from runyard.store.database import Database
 from runyard.store.documents import experiment_info, load_documents
 from runyard.store.schema import (
     experiments,

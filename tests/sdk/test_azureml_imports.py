@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import runyard
-from runyard import azureml_imports
+from runyard.sdk import azureml_imports
 
 
 def python(

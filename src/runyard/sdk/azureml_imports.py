@@ -94,7 +94,7 @@ class AzuremlFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             if hasattr(module, target):
                 setattr(module, alias, getattr(module, target))
         module.__all__ = exported  # type: ignore[attr-defined]
-        module.__doc__ = f"runyard's stand-in for {name} (see runyard.azureml_imports)."
+        module.__doc__ = f"runyard's stand-in for {name} (see runyard.sdk.azureml_imports)."
 
 
 _finder: AzuremlFinder | None = None
