@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from runyard import (
 from tests.compute.test_local_target import (
     DIAGONAL,
     SQLITE_LOCAL,
+    poll,
     runner_log,
     stop_runs,
     write_script,
@@ -224,3 +226,33 @@ def test_outside_a_git_repository_there_is_no_git_provenance(
     properties = run.get_details()["properties"]
     assert not [k for k in properties if "git" in k]
     assert "ContentSnapshotId" in properties
+
+
+@SQLITE_LOCAL
+def test_cancel_while_the_environment_builds_stops_the_build(
+    experiment: Experiment, source: Path, tmp_path: Path
+) -> None:
+    write_script(source, "train.py", "print('never runs')\n")
+    env = Environment("slow-to-build")
+    # One pip call per conda package: the build takes a while and says so line by line.
+    env.python.conda_dependencies = CondaDependencies.create(
+        conda_packages=["tabulate", "colorama", "termcolor", "wcwidth", "emoji", "toml"]
+    )
+    run = experiment.submit(
+        ScriptRunConfig(source_directory=str(source), script="train.py", environment=env)
+    )
+    store = experiment.workspace.transport.store
+
+    def first_package_installed() -> bool:
+        lines = store.read_log_lines(run.id, "environment", -1)
+        return any("Successfully installed" in line.line for line in lines)
+
+    poll(first_package_installed, 120, "the first package of the build")
+    run.cancel()
+    started = time.monotonic()
+    details = run.wait_for_completion(timeout_seconds=60, raise_on_error=False)
+    assert details["status"] == "Canceled"
+    assert time.monotonic() - started < 15
+    cache = tmp_path / "cache" / "environments"
+    assert not [p for p in cache.iterdir() if p.is_dir()]  # nothing half-built is kept
+    assert "logs/stdout.txt" not in run.get_details_with_logs()["logFiles"]

@@ -260,10 +260,15 @@ def _stream(argv: list[str], emit: Emit, what: str) -> None:
     )
     assert proc.stdout is not None
     tail: list[str] = []
-    for raw in iter(proc.stdout.readline, b""):
-        line = raw.decode(errors="replace").rstrip("\n")
-        emit(line)
-        tail = [*tail[-19:], line]
+    try:
+        for raw in iter(proc.stdout.readline, b""):
+            line = raw.decode(errors="replace").rstrip("\n")
+            emit(line)  # may raise: the run was canceled while it built
+            tail = [*tail[-19:], line]
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
     code = proc.wait()
     if code != 0:
         errors = [line for line in tail if "ERROR" in line] or tail[-5:]

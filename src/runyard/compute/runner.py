@@ -63,6 +63,7 @@ class Runner:
         self._pending: dict[str, list[str]] = {}
         #: The interpreter of a built (system-managed) environment, once prepared.
         self._python: str | None = None
+        self._checked_during_build = 0.0
 
     def _status(self, status: Status, error: RunError | None = None) -> None:
         self.store.set_status(self.run.id, status, error)
@@ -106,8 +107,15 @@ class Runner:
         )
 
     def _log_environment_line(self, line: str) -> None:
+        """One line of the build, to the run's logs at once; a cancel stops the build."""
         self.captured.setdefault("environment", []).append(line)
         self.store.append_log_lines(self.run.id, "environment", [line])
+        now = time.monotonic()
+        if now - self._checked_during_build >= _STATUS_EVERY:
+            self._checked_during_build = now
+            status = Status(self.run.get_status())
+            if status is Status.CANCEL_REQUESTED or status.is_terminal:
+                raise _Interrupted(canceled=status is Status.CANCEL_REQUESTED)
 
     def _take_lines(self, execution: Execution) -> None:
         for stream, line in execution.lines():
