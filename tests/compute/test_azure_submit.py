@@ -19,14 +19,8 @@ from runyard import (
     Experiment,
     ScriptRunConfig,
 )
-from tests.compute.test_local_target import (
-    DIAGONAL,
-    SQLITE_LOCAL,
-    poll,
-    runner_log,
-    stop_runs,
-    write_script,
-)
+from tests.compute.test_local_target import DIAGONAL, SQLITE_LOCAL, write_script
+from tests.conftest import poll_until, runner_log, stop_runs
 
 pytestmark = pytest.mark.slow
 
@@ -247,7 +241,7 @@ def test_cancel_while_the_environment_builds_stops_the_build(
         lines = store.read_log_lines(run.id, "environment", -1)
         return any("Successfully installed" in line.line for line in lines)
 
-    poll(first_package_installed, 120, "the first package of the build")
+    poll_until(first_package_installed, 120, "the first package of the build")
     run.cancel()
     started = time.monotonic()
     details = run.wait_for_completion(timeout_seconds=60, raise_on_error=False)

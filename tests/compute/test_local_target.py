@@ -10,7 +10,6 @@ waited for.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -18,27 +17,24 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
 from runyard import (
     Environment,
     Experiment,
-    NotFoundError,
     Run,
     RunConfiguration,
     RunyardError,
     ScriptRunConfig,
     Workspace,
 )
-from runyard.compute.submit import runner_log_folder
+from tests.conftest import poll_until, runner_ended, runner_log, stop_runs
 
 pytestmark = pytest.mark.slow
 
-T = TypeVar("T")
 
 TERMINAL = {"Completed", "Failed", "Canceled"}
 LIFECYCLE = ["Queued", "Preparing", "Starting", "Running", "Finalizing", "Completed"]
@@ -60,25 +56,6 @@ def write_script(folder: Path, name: str, source: str) -> Path:
     return path
 
 
-def poll(
-    check: Callable[[], T | None],
-    timeout: float,
-    what: str | Callable[[], str],
-    every: float = 0.05,
-) -> T:
-    """Call `check` until it returns something other than None/False, or fail after `timeout`
-    (`what` says what was awaited; a callable is asked only then)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found is not None and found is not False:
-            return found
-        if time.monotonic() > deadline:
-            said = what() if callable(what) else what
-            raise AssertionError(f"timed out after {timeout} s waiting for {said}")
-        time.sleep(every)
-
-
 def wait_for_status(run: Run, wanted: set[str], timeout: float) -> str:
     """Poll the run's status until it is one of `wanted`; returns it."""
 
@@ -86,27 +63,17 @@ def wait_for_status(run: Run, wanted: set[str], timeout: float) -> str:
         status = run.get_status()
         return status if status in wanted else None
 
-    return poll(
+    return poll_until(
         reached,
         timeout,
         lambda: f"run {run.id} to be {sorted(wanted)}; runner log:\n{runner_log(run.id)}",
     )
 
 
-def runner_log(run_id: str) -> str:
-    """The runner's own log, for assertion messages and for knowing it has ended."""
-    path = runner_log_folder() / f"{run_id}.log"
-    return path.read_text(errors="replace") if path.is_file() else ""
-
-
 def wait_for_runner_end(run_id: str, timeout: float) -> str:
-    """Wait until the run's runner process has finished (it logs "ended" or crashed)."""
-
-    def ended() -> str | None:
-        text = runner_log(run_id)
-        return text if (" ended " in text or "Traceback" in text) else None
-
-    return poll(ended, timeout, f"the runner of {run_id} to end", every=0.1)
+    """Wait until the run's runner process has finished; returns its log."""
+    poll_until(lambda: runner_ended(run_id), timeout, f"the runner of {run_id} to end", every=0.1)
+    return runner_log(run_id)
 
 
 def process_gone(pid: int) -> bool:
@@ -120,25 +87,6 @@ def process_gone(pid: int) -> bool:
     except OSError:
         return True
     return stat.rsplit(")", 1)[1].split()[0] == "Z"
-
-
-def stop_runs(experiment: Experiment, timeout: float = 30.0) -> None:
-    """Cancel what is still going and wait for every runner of the experiment to end."""
-    try:
-        runs = [r for r in experiment.get_runs(include_children=True) if r.type == "script"]
-    except NotFoundError:  # nothing was submitted
-        return
-    for run in runs:
-        if run.get_status() not in TERMINAL:
-            with contextlib.suppress(RunyardError):
-                run.cancel()
-    deadline = time.monotonic() + timeout
-    for run in runs:
-        while time.monotonic() < deadline:
-            text = runner_log(run.id)
-            if " ended " in text or "Traceback" in text:
-                break
-            time.sleep(0.1)
 
 
 @pytest.fixture(autouse=True)
@@ -225,6 +173,25 @@ def test_submitted_script_goes_from_queued_to_completed_with_its_metrics_logs_an
     assert f"Execution Summary\n=================\nRunId: {run.id}\n" in out
 
 
+@SQLITE_LOCAL
+def test_submit_reports_the_snapshot_upload_to_a_progress_callback(
+    experiment: Experiment, source: Path
+) -> None:
+    """What the CLI's progress bar uses: (bytes done, bytes in all) as the snapshot is made."""
+    write_script(source, "train.py", "print('ok')")
+    (source / "data.bin").write_bytes(b"x" * 200_000)
+    seen: list[tuple[int, int]] = []
+    run = experiment.submit(
+        ScriptRunConfig(source_directory=str(source), script="train.py"),
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen, "the callback was never called"
+    total = seen[-1][1]
+    assert total >= 200_000 and seen[-1][0] == total
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    assert wait_for_status(run, TERMINAL, 60) == "Completed"
+
+
 @DIAGONAL
 def test_printed_line_is_in_the_run_logs_within_a_second_while_running(
     experiment: Experiment, source: Path, tmp_path: Path
@@ -248,13 +215,13 @@ def test_printed_line_is_in_the_run_logs_within_a_second_while_running(
         ScriptRunConfig(source_directory=str(source), script="talk.py", arguments=[marker])
     )
     store = experiment.workspace.transport.store
-    poll(marker.exists, 60, lambda: f"the script to print; {runner_log(run.id)}", every=0.01)
+    poll_until(marker.exists, 60, lambda: f"the script to print; {runner_log(run.id)}", every=0.01)
     printed_at = time.monotonic()
 
     def first_line_stored() -> bool:
         return "first line" in [line.line for line in store.read_log_lines(run.id, "stdout")]
 
-    poll(first_line_stored, 1.0, "the first line to reach the run's logs", every=0.02)
+    poll_until(first_line_stored, 1.0, "the first line to reach the run's logs", every=0.02)
     assert time.monotonic() - printed_at <= 1.0
     assert run.get_status() == "Running"
 
@@ -294,7 +261,7 @@ def test_cancel_stops_the_script_and_the_processes_it_started(
     local_script_run = experiment.submit(run_config)
     print(local_script_run.get_status())
     wait_for_status(local_script_run, {"Running"}, 60)
-    poll(pids_file.exists, 30, "the script to write its pid")
+    poll_until(pids_file.exists, 30, "the script to write its pid")
     script_pid, helper_pid = (int(p) for p in pids_file.read_text().split())
 
     asked = time.monotonic()
@@ -306,7 +273,7 @@ def test_cancel_stops_the_script_and_the_processes_it_started(
     assert local_script_run.get_status() == "Canceled"
     assert took <= 5.0, f"cancel took {took:.1f} s"
     assert process_gone(script_pid)
-    poll(lambda: process_gone(helper_pid), 5, "the script's own child process to be gone")
+    poll_until(lambda: process_gone(helper_pid), 5, "the script's own child process to be gone")
 
 
 @SQLITE_LOCAL
@@ -330,7 +297,7 @@ def test_cancel_while_preparing_ends_canceled_and_never_starts_the_script(
     run = experiment.submit(
         ScriptRunConfig(source_directory=str(source), script="mark.py", arguments=[started])
     )
-    status = poll(
+    status = poll_until(
         lambda: (s := run.get_status()) != "Queued" and s, 60, "the runner to pick the run up", 0
     )
     assert status == "Preparing", f"the run went to {status} before the cancel could land"
@@ -436,7 +403,7 @@ def test_fail_while_running_is_not_overwritten_when_the_script_ends(
     run = experiment.submit(
         ScriptRunConfig(source_directory=str(source), script="slow.py", arguments=[started])
     )
-    poll(started.exists, 60, "the script to start")
+    poll_until(started.exists, 60, "the script to start")
     run.fail(ValueError("wrong training script"), error_code="WrongScript")
     wait_for_runner_end(run.id, 60)
     details = run.get_details()

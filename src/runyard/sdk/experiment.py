@@ -8,8 +8,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from runyard.compute.provenance import git_properties
-from runyard.compute.submit import ScriptSubmission, submit_script
 from runyard.core.entities import ExperimentInfo, NewRun, RunFilter
 from runyard.core.errors import ValidationError
 from runyard.core.limits import check_length
@@ -65,6 +63,8 @@ def submit_run(
     progress: Callable[[int, int], None] | None = None,
 ) -> Run:
     """Submit a script run of `experiment` (a child of `parent_run_id`, if given)."""
+    # Loaded on first submit: snapshots and targets are not needed to log or read runs.
+    from runyard.compute.submit import ScriptSubmission, submit_script
     from runyard.sdk.run import Run
 
     script, run_config, arguments = config.resolved()
@@ -117,6 +117,7 @@ class Experiment:
         **kwargs: Any,
     ) -> Run:
         """Start an interactive run (status Running); end it with `complete()` or a `with`."""
+        from runyard.compute.provenance import git_properties
         from runyard.sdk.run import Run
 
         limits = self.workspace.limits
