@@ -583,7 +583,12 @@ def test_submitted_run_is_found_by_its_tags_and_properties(
         run.wait_for_completion(timeout_seconds=60)
 
     assert local_script_run.get_tags() == {"quality": "fantastic run", "worth another look": None}
-    assert local_script_run.get_properties() == {"author": "azureml-user"}
+    snapshot_id = local_script_run.get_details()["runDefinition"]["snapshotId"]
+    # Azure records the snapshot of a submitted run as a property (no git: tmp folder).
+    assert local_script_run.get_properties() == {
+        "author": "azureml-user",
+        "ContentSnapshotId": snapshot_id,
+    }
     found = list(
         experiment.get_runs(
             properties={"author": "azureml-user"}, tags={"quality": "fantastic run"}
