@@ -14,8 +14,11 @@ import runyard.core.errors
 PUBLIC = [
     "VERSION",
     "AuthenticationError",
+    "ComputeTarget",
+    "CondaDependencies",
     "ConflictError",
     "Environment",
+    "EnvironmentBuildError",
     "Experiment",
     "HeadersTooLargeError",
     "HostNotAllowedError",

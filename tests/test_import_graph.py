@@ -41,6 +41,8 @@ ENTRY_POINTS: dict[str, set[str]] = {
     "runyard.compute.runner": {"sdk"},
     # What a Ray job runs: the user's script, then an upload of ./outputs through the SDK.
     "runyard.compute.entry": {"sdk"},
+    # How the runner starts a local script: the SDK's azureml import hook, then the script.
+    "runyard.compute.launch": {"sdk"},
     # `runyard server` starts the server.
     "runyard.cli.serve": {"server"},
     "runyard.__main__": {"cli"},

@@ -15,6 +15,7 @@ from runyard.core.errors import (
     ConflictError,
     HeadersTooLargeError,
     HostNotAllowedError,
+    EnvironmentBuildError,
     ImmutablePropertyError,
     InvalidStatusTransitionError,
     LimitExceededError,
@@ -35,6 +36,8 @@ from runyard.version import __version__
 
 if typing.TYPE_CHECKING:
     from runyard.sdk import (
+        ComputeTarget,
+        CondaDependencies,
         Environment,
         Experiment,
         Model,
@@ -51,6 +54,8 @@ VERSION = __version__
 #: The SDK's public names, imported from `runyard.sdk` when first asked for.
 _SDK_NAMES = frozenset(
     {
+        "ComputeTarget",
+        "CondaDependencies",
         "Environment",
         "Experiment",
         "Model",
@@ -78,8 +83,11 @@ def __dir__() -> list[str]:
 __all__ = [
     "VERSION",
     "AuthenticationError",
+    "ComputeTarget",
+    "CondaDependencies",
     "ConflictError",
     "Environment",
+    "EnvironmentBuildError",
     "Experiment",
     "HeadersTooLargeError",
     "HostNotAllowedError",

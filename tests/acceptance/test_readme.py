@@ -24,7 +24,7 @@ def _run(code: str, folder: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_readme_has_the_examples_these_tests_run() -> None:
-    assert len(BLOCKS) == 3
+    assert len(BLOCKS) == 4
 
 
 def test_tour_example_logs_into_the_local_workspace(tmp_path: Path) -> None:
@@ -63,3 +63,29 @@ def test_models_example_registers_finds_and_downloads_versions(tmp_path: Path) -
     assert lines[1] == "['sklearn-clf:1']"
     assert lines[2] == "deploy/model.pkl"
     assert (tmp_path / "deploy" / "model.pkl").read_bytes() == b"trained weights"
+
+
+def test_unchanged_v1_script_runs_with_runyard_exec_and_as_a_submitted_run(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(BLOCKS[3])
+    assert "from azureml.core import Run" in BLOCKS[3]
+    done = subprocess.run(
+        [sys.executable, "-m", "runyard", "exec", "train.py", "--lr", "0.01"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "done {'accuracy': 0.91, 'losses': [1.0, 0.5" in done.stdout
+
+    command = ["run", "submit-script", "-e", "explore-runs", "--query", "status", "train.py"]
+    submitted = subprocess.run(
+        [sys.executable, "-m", "runyard", *command],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert submitted.returncode == 0, submitted.stderr
+    assert "done {'accuracy': 0.91, 'losses': [1.0, 0.5" in submitted.stdout
+    assert submitted.stdout.rstrip().endswith('"Completed"')

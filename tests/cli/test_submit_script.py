@@ -108,7 +108,9 @@ def test_folder_attach_then_submit_script_follows_the_output_and_exits_0(tmp_pat
 
     assert done.returncode == 0, done.stderr
     run_id = submitted_id(done.stderr)
-    output, _, document = done.stdout.partition(f"Run {run_id} ended: Completed\n")
+    output, _, document = done.stdout.partition(
+        f"Execution Summary\n=================\nRunId: {run_id}\n"
+    )
     assert "Hello from train.py ['1']" in output
     details = json.loads(document)
     assert details["runId"] == run_id and details["status"] == "Completed"
@@ -123,7 +125,7 @@ def test_failing_script_exits_1_and_shows_the_error(project: Path) -> None:
     done = runyard("run submit-script -e testexperiment broken.py", cwd=project)
     assert done.returncode == 1, done.stderr
     assert "RuntimeError: out of memory on purpose" in done.stdout
-    details = json.loads(done.stdout.partition(" ended: Failed\n")[2])
+    details = json.loads(done.stdout.partition("Execution Summary\n")[2].partition("\n\n")[2])
     assert details["status"] == "Failed"
     assert "out of memory on purpose" in details["error"]["message"]
 
@@ -182,7 +184,7 @@ def test_run_cancel_stops_a_running_script_and_the_follower_exits_4(
             follower.kill()
             follower.communicate()
     assert follower.returncode == 4, err
-    assert f"Run {run.id} ended: Canceled" in out
+    assert f"Execution Summary\n=================\nRunId: {run.id}\n" in out
 
 
 def submit_async(project: Path, *words: str) -> str:

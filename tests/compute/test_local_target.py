@@ -169,7 +169,8 @@ def test_submitted_script_goes_from_queued_to_completed_with_its_metrics_logs_an
     run.wait_for_completion(show_output=True)
     out = capsys.readouterr().out
     assert "training started\ntraining done\n" in out
-    assert f"Run {run.id} ended: Completed" in out
+    assert out.startswith(f"RunId: {run.id}\n")
+    assert f"Execution Summary\n=================\nRunId: {run.id}\n" in out
 
 
 @SQLITE_LOCAL
@@ -582,7 +583,12 @@ def test_submitted_run_is_found_by_its_tags_and_properties(
         run.wait_for_completion(timeout_seconds=60)
 
     assert local_script_run.get_tags() == {"quality": "fantastic run", "worth another look": None}
-    assert local_script_run.get_properties() == {"author": "azureml-user"}
+    snapshot_id = local_script_run.get_details()["runDefinition"]["snapshotId"]
+    # Azure records the snapshot of a submitted run as a property (no git: tmp folder).
+    assert local_script_run.get_properties() == {
+        "author": "azureml-user",
+        "ContentSnapshotId": snapshot_id,
+    }
     found = list(
         experiment.get_runs(
             properties={"author": "azureml-user"}, tags={"quality": "fantastic run"}
@@ -626,8 +632,10 @@ def test_arguments_and_environment_variables_reach_the_script(
             source_directory=str(source),
             script="show.py",
             arguments=["--lr", 0.1, "--name", "two words", "--flag"],
-            run_config=RunConfiguration(environment_variables={"FROM_RUN_CONFIG": "b"}),
-            environment=Environment(environment_variables={"FROM_ENVIRONMENT": "a"}),
+            run_config=RunConfiguration(
+                environment=Environment(environment_variables={"FROM_ENVIRONMENT": "a"}),
+                environment_variables={"FROM_RUN_CONFIG": "b"},
+            ),
         )
     )
     run.wait_for_completion(timeout_seconds=60)

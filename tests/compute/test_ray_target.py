@@ -500,3 +500,31 @@ def test_run_fails_when_the_ray_job_api_goes_away_mid_run(
     details = run.get_details()
     assert details["status"] == "Failed", details
     assert "Ray cluster" in details["error"]["message"], details["error"]
+
+
+def test_system_managed_environment_packages_reach_the_ray_job(
+    on_ray: Experiment, source: Callable[[str], Path], transport: str
+) -> None:
+    if transport != "local":
+        pytest.skip("one transport is enough: the packages are the runner's business")
+    from runyard import CondaDependencies, Environment
+
+    env = Environment("ray-tomli")
+    env.python.conda_dependencies = CondaDependencies.create(
+        pip_packages=["azureml-defaults", "tomli"]
+    )
+    body = """
+        import tomli
+        print("tomli from", tomli.__file__)
+    """
+    run = on_ray.submit(
+        ScriptRunConfig(
+            source_directory=str(source(body)),
+            script="train.py",
+            compute_target=TARGET,
+            environment=env,
+        )
+    )
+    details = run.wait_for_completion(raise_on_error=False, timeout_seconds=300)
+    assert details["status"] == "Completed", f"{details}\n{_runner_log(run)}"
+    assert any(line.startswith("tomli from") for line in _lines(run))

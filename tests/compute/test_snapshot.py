@@ -226,25 +226,37 @@ def submitted(experiment: Experiment, tmp_path: Path) -> Iterator[tuple[Experime
 @pytest.mark.parametrize(
     ("backend", "transport"), [("sqlite", "local"), ("postgres", "http")], indirect=True
 )
-def test_restore_snapshot_gives_back_exactly_the_snapshotted_files(
-    submitted: tuple[Experiment, Path], tmp_path: Path
+def test_restore_snapshot_gives_back_exactly_the_snapshotted_files_as_a_zip(
+    submitted: tuple[Experiment, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     experiment, source = submitted
     run = experiment.submit(ScriptRunConfig(source_directory=str(source), script="train.py"))
     definition = run.get_details()["runDefinition"]
     assert definition["snapshotFiles"] == len(SNAPSHOTTED)
 
-    restored = Path(run.restore_snapshot(path=tmp_path / "restored"))
-    found = sorted(p.relative_to(restored).as_posix() for p in restored.rglob("*") if p.is_file())
-    assert found == sorted(SNAPSHOTTED)
-    for name, content in SNAPSHOTTED.items():
-        assert (restored / name).read_text() == content
+    snapshot_id = definition["snapshotId"]
+    assert run.get_details()["properties"]["ContentSnapshotId"] == snapshot_id
 
-    zipped = run.restore_snapshot(path=str(tmp_path / "snapshot.zip"))
-    assert zipped == str(tmp_path / "snapshot.zip")
+    # Azure's restore_snapshot gives a ZIP: `<folder>/<snapshot id>.zip` for a folder.
+    folder = tmp_path / "restored"
+    folder.mkdir()
+    zipped = run.restore_snapshot(path=folder)
+    assert zipped == str(folder / f"{snapshot_id}.zip")
     with zipfile.ZipFile(zipped) as archive:
         assert sorted(archive.namelist()) == sorted(SNAPSHOTTED)
-        assert archive.read("pkg/model.py").decode() == SNAPSHOTTED["pkg/model.py"]
+        for name, content in SNAPSHOTTED.items():
+            assert archive.read(name).decode() == content
+
+    named = run.restore_snapshot(path=str(tmp_path / "snapshot.zip"))
+    assert named == str(tmp_path / "snapshot.zip")
+    assert zipfile.ZipFile(named).read("pkg/model.py").decode() == SNAPSHOTTED["pkg/model.py"]
+
+    # No path: the current folder; an explicit snapshot id is restored as asked.
+    here = tmp_path / "cwd"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert run.restore_snapshot(snapshot_id) == str(here / f"{snapshot_id}.zip")
+    assert zipfile.is_zipfile(here / f"{snapshot_id}.zip")
 
     again = experiment.submit(ScriptRunConfig(source_directory=str(source), script="train.py"))
     assert again.get_details()["runDefinition"]["snapshotId"] == definition["snapshotId"]

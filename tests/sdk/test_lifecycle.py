@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import pytest
 
@@ -74,7 +75,10 @@ def test_complete_inside_with_block_does_not_fail_on_exit(experiment: Experiment
     assert run.get_status() == "Completed"
 
 
-def test_get_details_has_the_azure_field_names(experiment: Experiment) -> None:
+def test_get_details_has_the_azure_field_names(
+    experiment: Experiment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # outside any git repository: no git properties
     with experiment.start_logging(display_name="first try") as run:
         run.tag("k", "v")
         run.add_properties({"p": "1"})
@@ -91,8 +95,11 @@ def test_get_details_has_the_azure_field_names(experiment: Experiment) -> None:
         "logFiles",
         "submittedBy",
         "displayName",
+        "inputDatasets",
+        "outputDatasets",
     ):
         assert field in details
+    assert details["inputDatasets"] == [] and details["outputDatasets"] == []
     assert details["runId"] == run.id
     assert details["displayName"] == "first try"
     assert details["tags"] == {"k": "v"} and details["properties"] == {"p": "1"}
@@ -180,7 +187,7 @@ def test_wait_for_completion_shows_the_log_lines(
     details = run.wait_for_completion(show_output=True, timeout_seconds=10)
     out = capsys.readouterr().out
     assert "epoch 1\nepoch 2\n" in out and "warning: slow" in out
-    assert f"Run {run.id} ended: Completed" in out
+    assert f"Execution Summary\n=================\nRunId: {run.id}\n" in out
     assert details["status"] == "Completed"
 
 

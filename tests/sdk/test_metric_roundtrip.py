@@ -451,7 +451,7 @@ def test_log_refuses_wrong_types(experiment: Experiment, value: object) -> None:
         pytest.param(lambda run: run.log_list("fib", [0, 1, None]), id="log_list-None-item"),
         pytest.param(lambda run: run.log_list("fib", [0, 1, [2]]), id="log_list-nested"),
         pytest.param(lambda run: run.log_list("fib", [0, 1, 2**60]), id="log_list-big-int"),
-        pytest.param(lambda run: run.log_row("fib", a=1, b=[2]), id="log_row-list-cell"),
+        pytest.param(lambda run: run.log_row("fib", a=1, b=[2, 3]), id="log_row-ragged-cells"),
         pytest.param(lambda run: run.log_row("fib", a=1, b=None), id="log_row-None-cell"),
         pytest.param(lambda run: run.log_table("fib", [1, 2]), id="log_table-list"),
         pytest.param(

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from runyard.cli.exec import exec_script
 from runyard.cli.model import model
 from runyard.cli.options import open_workspace, output_options, parse_tag, workspace_option
 from runyard.cli.output import emit
@@ -193,6 +194,7 @@ cli.add_command(server)
 cli.add_command(token)
 cli.add_command(sync)
 cli.add_command(model)
+cli.add_command(exec_script)
 
 
 def main() -> None:

@@ -75,8 +75,9 @@ def submit_script(
         script=script,
         arguments=list(arguments),
         run_config=_run_config(run_config, source_directory),
-        compute_target=target,
     )
+    if target is not None:  # -t wins over the .runconfig's target
+        script_config.run_config.target = target
     err = Console(stderr=True)
     with Progress(
         TextColumn("snapshot"),

@@ -1,14 +1,16 @@
 """The entry point a Ray job runs: the user's script, then an upload of its ./outputs.
 
 `python -m runyard.compute.entry script.py args…` runs the script as `__main__` in this
-process (so `Run.get_context()` finds the run) and uploads `./outputs` however it ends.
+process (so `Run.get_context()` finds the run; `azureml.core` imports served by runyard)
+and uploads `./outputs` however it ends.
 """
 
 from __future__ import annotations
 
-import runpy
 import sys
 from pathlib import Path
+
+from runyard.compute.launch import run_script
 
 
 def upload_outputs(folder: Path) -> None:
@@ -27,11 +29,8 @@ def main(argv: list[str]) -> None:
     """Run argv[1] with argv[2:] as its arguments."""
     if len(argv) < 2:
         raise SystemExit("usage: python -m runyard.compute.entry SCRIPT [ARGS…]")
-    script = argv[1]
-    sys.argv = [script, *argv[2:]]
-    sys.path.insert(0, str(Path(script).resolve().parent))
     try:
-        runpy.run_path(script, run_name="__main__")
+        run_script(argv[1], argv[2:])
     finally:
         upload_outputs(Path.cwd())
 

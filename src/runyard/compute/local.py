@@ -91,7 +91,12 @@ class LocalKind:
         env = dict(os.environ)
         env.pop("RUNYARD_MODE", None)  # the runner's own mode is not the script's
         env.update(launch.run_env)
-        argv = [launch.interpreter(sys.executable), launch.script, *launch.arguments]
+        # Through runyard's launcher (azureml imports served by runyard), unless the
+        # environment names an interpreter of its own, which may not have runyard.
+        own = launch.named_interpreter() is not None and launch.prepared_interpreter is None
+        launcher = [] if own else ["-m", "runyard.compute.launch"]
+        python = launch.interpreter(sys.executable)
+        argv = [python, *launcher, launch.script, *launch.arguments]
         return LocalProcess(argv, str(launch.workdir), env)
 
 

@@ -19,10 +19,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from runyard.compute.environments import prepare_environment, ray_pip_packages
 from runyard.compute.snapshot import extract_snapshot
 from runyard.compute.targets import Execution, Launch, target_kind
 from runyard.core.entities import RunError
-from runyard.core.errors import InvalidStatusTransitionError, RunyardError
+from runyard.core.errors import (
+    EnvironmentBuildError,
+    InvalidStatusTransitionError,
+    RunyardError,
+)
 from runyard.core.run_environment import ENV_RUN_ID, ENV_SPOOL_DIR, ENV_WORKSPACE
 from runyard.core.status import Status
 from runyard.sdk.run import Run
@@ -58,6 +63,9 @@ class Runner:
         self.definition = run.get_details()["runDefinition"]
         self.captured: dict[str, list[str]] = {"stdout": [], "stderr": []}
         self._pending: dict[str, list[str]] = {}
+        #: The interpreter of a built (system-managed) environment, once prepared.
+        self._python: str | None = None
+        self._checked_during_build = 0.0
 
     def _status(self, status: Status, error: RunError | None = None) -> None:
         self.store.set_status(self.run.id, status, error)
@@ -86,9 +94,30 @@ class Runner:
                 environment=environment,
                 run_env=self._run_env(),
                 address=self.definition.get("targetAddress"),
-                pip_packages=list(environment.get("pip_packages", [])),
+                pip_packages=ray_pip_packages(environment),
+                prepared_interpreter=self._python,
             )
         )
+
+    def _prepare_environment(self) -> None:
+        """Build the system-managed environment a local run asks for (cached by content);
+        the build's output goes live to the run's `environment` log."""
+        if self.definition.get("targetType") == "ray":  # Ray installs it in the job
+            return
+        self._python = prepare_environment(
+            self.definition.get("environment", {}), self._log_environment_line
+        )
+
+    def _log_environment_line(self, line: str) -> None:
+        """One line of the build, to the run's logs at once; a cancel stops the build."""
+        self.captured.setdefault("environment", []).append(line)
+        self.store.append_log_lines(self.run.id, "environment", [line])
+        now = time.monotonic()
+        if now - self._checked_during_build >= _STATUS_EVERY:
+            self._checked_during_build = now
+            status = Status(self.run.get_status())
+            if status is Status.CANCEL_REQUESTED or status.is_terminal:
+                raise _Interrupted(canceled=status is Status.CANCEL_REQUESTED)
 
     def _take_lines(self, execution: Execution) -> None:
         for stream, line in execution.lines():
@@ -150,6 +179,7 @@ class Runner:
             self.transport.files.get_snapshot(self.definition["snapshotId"], zip_path)
             extract_snapshot(zip_path, workdir, self.workspace.limits)
             zip_path.unlink()
+            self._prepare_environment()
             self._advance(Status.STARTING)
             execution = self._start(workdir)
             self._advance(Status.RUNNING)
@@ -166,8 +196,12 @@ class Runner:
             if execution is not None:
                 _stop_quietly(execution)
             message = str(exc) if isinstance(exc, RunyardError) else f"{type(exc).__name__}: {exc}"
+            code = "RunnerError"
+            if isinstance(exc, EnvironmentBuildError):
+                code = "EnvironmentBuildError"
+                self._upload_logs()
             if not Status(self.run.get_status()).is_terminal:
-                self._status(Status.FAILED, RunError(code="RunnerError", message=message))
+                self._status(Status.FAILED, RunError(code=code, message=message))
             return Status.FAILED
         finally:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from runyard.client.base import Transport
+from runyard.compute.provenance import git_properties
 from runyard.compute.snapshot import snapshot_directory
 from runyard.compute.targets import resolve_target
 from runyard.core.entities import NewRun, RunDocument
@@ -122,6 +123,12 @@ def submit_script(
                 run_type="script",
                 submitted_by=getpass.getuser(),
                 tags=tags,
+                # What Azure records on a submitted run: the snapshot, and the git
+                # commit the source folder is at.
+                properties={
+                    "ContentSnapshotId": snapshot.snapshot_id,
+                    **git_properties(submission.source_directory),
+                },
                 run_definition=definition,
             )
         ]

@@ -52,11 +52,19 @@ class Launch:
     run_env: dict[str, str]
     address: str | None = None
     pip_packages: list[str] = field(default_factory=list)
+    #: The Python of the environment the runner built for the run (system-managed), if any.
+    prepared_interpreter: str | None = None
+
+    def named_interpreter(self) -> str | None:
+        """The Python the environment names itself (`python.interpreter_path`), if any."""
+        python = self.environment.get("python", {}) or {}
+        named = python.get("interpreter_path")
+        return None if named is None else str(named)
 
     def interpreter(self, default: str) -> str:
-        """The environment's Python, else `default`."""
-        python = self.environment.get("python", {}) or {}
-        return str(python.get("interpreter_path") or default)
+        """The built environment's Python, else the one the environment names, else
+        `default`."""
+        return self.prepared_interpreter or self.named_interpreter() or default
 
 
 class Execution(Protocol):

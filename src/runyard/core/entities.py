@@ -74,6 +74,10 @@ class RunDocument(_Document):
     run_definition: dict[str, Any] = Field(default_factory=dict)
     log_files: dict[str, str] = Field(default_factory=dict)
     error: RunError | None = None
+    #: Azure's dataset lineage; runyard has no datasets, so these are always empty lists
+    #: (present because v1 code reads `details["inputDatasets"]`).
+    input_datasets: list[dict[str, Any]] = Field(default_factory=list)
+    output_datasets: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class NewRun(BaseModel):

@@ -102,3 +102,7 @@ class StoreUnavailableError(TransportError):
 
 class ModelNotFoundError(NotFoundError):
     """No registered model has that name (or that version, or matches the filter)."""
+
+
+class EnvironmentBuildError(RunyardError):
+    """A run's environment could not be built (a package pip cannot install, say)."""

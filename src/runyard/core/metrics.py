@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from itertools import islice
 from typing import Any
 
 from runyard.core.errors import LimitExceededError, ValidationError
@@ -149,20 +150,54 @@ def validate_step(name: str, step: object) -> int | None:
     raise ValidationError(f"metric {name!r}: step must be an integer, got {type(step).__name__}")
 
 
-def normalize_list(name: str, values: object, limits: Limits) -> list[float | int | bool | str]:
-    """Check the values of `log_list`: a sequence (or 1-d array) of metric values."""
+def _is_iterable_value(value: object) -> bool:
+    """Whether a logged value stands for several values (a string stands for one)."""
+    if isinstance(value, (str, bytes, bytearray, Mapping)):
+        return False
+    if getattr(value, "ndim", None) == 0:  # a NumPy scalar is one value
+        return False
+    return isinstance(value, Iterable)
+
+
+def _materialize(name: str, values: object, limits: Limits, call: str) -> list[Any]:
+    """Any iterable as a list, as Azure's SDK does: a generator, a range, a NumPy array,
+    a pandas Series. Reading stops one past the limit, so an endless generator fails."""
     tolist = getattr(values, "tolist", None)
-    if tolist is not None:
+    if tolist is not None and getattr(values, "ndim", 1) != 0:
         values = tolist()
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+    if not _is_iterable_value(values):
+        hint = "; use log_table for a dict of columns" if isinstance(values, Mapping) else ""
         raise ValidationError(
-            f"metric {name!r}: log_list takes a list of numbers, got {type(values).__name__}"
+            f"metric {name!r}: {call} takes a list (or any iterable) of values, "
+            f"got {type(values).__name__}{hint}"
         )
-    if len(values) > limits.max_list_length:
+    if isinstance(values, Sequence):
+        items = list(values)
+        count = str(len(items))
+    else:
+        items = list(islice(values, limits.max_list_length + 1))  # type: ignore[call-overload]
+        count = f"more than {limits.max_list_length}"
+    if len(items) > limits.max_list_length:
         raise LimitExceededError(
-            f"metric {name!r}: list has {len(values)} values; the limit is {limits.max_list_length}"
+            f"metric {name!r}: list has {count} values; the limit is {limits.max_list_length}"
         )
-    return [normalize_value(name, v, limits) for v in values]
+    return items
+
+
+def normalize_list(
+    name: str, values: object, limits: Limits, call: str = "log_list"
+) -> list[float | int | bool | str]:
+    """Check the values of `log_list` (or a `log_table` column): any iterable of metric
+    values (list, tuple, range, generator, 1-d NumPy array, pandas Series), never a string."""
+    return [normalize_value(name, v, limits) for v in _materialize(name, values, limits, call)]
+
+
+def row_columns(cells: Mapping[str, Any]) -> dict[str, Any]:
+    """`log_row`'s keyword values as columns: a single value is one row; an iterable
+    (a list, a generator, an array) is several rows of that column at once."""
+    return {
+        column: value if _is_iterable_value(value) else [value] for column, value in cells.items()
+    }
 
 
 def encode_value(value: object) -> tuple[float | None, str | None, int]:

@@ -1,5 +1,7 @@
 """The user-facing API: Workspace, Experiment, Run, Model."""
 
+from runyard.sdk.compute_target import ComputeTarget
+from runyard.sdk.conda import CondaDependencies
 from runyard.sdk.experiment import Experiment
 from runyard.sdk.model import Model
 from runyard.sdk.offline import OfflineRun
@@ -14,6 +16,8 @@ from runyard.sdk.script_run import (
 from runyard.sdk.workspace import Workspace
 
 __all__ = [
+    "ComputeTarget",
+    "CondaDependencies",
     "DockerSection",
     "Environment",
     "Experiment",

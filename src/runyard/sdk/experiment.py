@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -116,6 +117,7 @@ class Experiment:
         **kwargs: Any,
     ) -> Run:
         """Start an interactive run (status Running); end it with `complete()` or a `with`."""
+        from runyard.compute.provenance import git_properties
         from runyard.sdk.run import Run
 
         limits = self.workspace.limits
@@ -137,7 +139,13 @@ class Experiment:
                     run_type="interactive",
                     submitted_by=getpass.getuser(),
                     tags=validate_tags(kwargs.pop("tags", None) or {}, limits),
-                    properties=validate_properties(kwargs.pop("properties", None) or {}, limits),
+                    properties=validate_properties(
+                        {
+                            **git_properties(snapshot_directory or os.getcwd()),
+                            **(kwargs.pop("properties", None) or {}),
+                        },
+                        limits,
+                    ),
                 )
             ]
         )[0]

@@ -15,6 +15,7 @@ from runyard.core.metrics import (
     MetricKind,
     normalize_list,
     normalize_value,
+    row_columns,
     validate_metric_name,
     validate_step,
 )
@@ -94,8 +95,9 @@ class MetricChecks:
     def row(
         self, name: str, cells: Mapping[str, Any], description: object
     ) -> tuple[str, dict[str, list[Any]], str]:
-        """(name, columns of one value each, description) of a `log_row` call."""
-        return self.columns(name, {k: [v] for k, v in cells.items()}, description, "log_row")
+        """(name, columns, description) of a `log_row` call: a single value is one row, an
+        iterable (list, generator, array) one row per item."""
+        return self.columns(name, row_columns(cells), description, "log_row")
 
     def columns(
         self, name: str, columns: dict[str, Any], description: object, call: str
@@ -113,7 +115,7 @@ class MetricChecks:
         checked: dict[str, list[Any]] = {}
         for column, values in columns.items():
             column = validate_metric_name(column, self.limits, "column name")
-            checked[column] = normalize_list(f"{name}.{column}", values, self.limits)
+            checked[column] = normalize_list(f"{name}.{column}", values, self.limits, call)
         lengths = {len(v) for v in checked.values()}
         if len(lengths) > 1:
             raise ValidationError(

@@ -24,6 +24,7 @@ from runyard.sdk.metric_checks import MetricChecks
 from runyard.sdk.run_children import RunChildren
 from runyard.sdk.run_files import RunFiles
 from runyard.sdk.run_metrics import MetricLogging
+from runyard.sdk.run_output import FramePrinter, portal_url
 from runyard.sdk.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -255,19 +256,26 @@ class Run(MetricLogging, RunFiles, RunChildren):
         log lines as they arrive. Raises if it Failed and `raise_on_error`."""
         deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
         printed: dict[str, int] = {}
+        frame = FramePrinter(self._id, self.get_portal_url())
+        if show_output:
+            frame.header()
         follow = getattr(self._transport.store, "follow_logs", None)
         if show_output and follow is not None:
             # A server pushes the lines as they come; polling below is the fallback.
+            seen: dict[str, int] = {}
             try:
                 for line in follow(self._id, printed, deadline):
-                    print(line, flush=True)
+                    # follow_logs advances `printed` for the stream the line belongs to.
+                    stream = next((s for s, n in printed.items() if seen.get(s) != n), "stdout")
+                    seen[stream] = printed[stream]
+                    frame.line(stream, line)
             except TransportError as exc:
                 log.info("following run %s by polling: %s", self._id, exc)
         delay = 0.05
         while True:
             ended = self._refresh().status.is_terminal
             if show_output:
-                self._print_new_lines(printed)
+                self._print_new_lines(printed, frame)
             if ended:
                 break
             if deadline is not None and time.monotonic() > deadline:
@@ -277,7 +285,7 @@ class Run(MetricLogging, RunFiles, RunChildren):
             time.sleep(delay)
             delay = min(delay * 1.5, 0.5)
         if show_output:
-            print(f"\nRun {self._id} ended: {self._doc.status.value}", flush=True)
+            frame.summary()
         if raise_on_error and self._doc.status is Status.FAILED:
             error = self._doc.error
             raise RunyardError(
@@ -285,13 +293,18 @@ class Run(MetricLogging, RunFiles, RunChildren):
             )
         return self.get_details()
 
-    def _print_new_lines(self, printed: dict[str, int]) -> None:
+    def get_portal_url(self) -> str | None:
+        """The run's page in the studio (`<server>/experiments/<experiment>/runs/<id>`);
+        None when the workspace has no server, as there is no page to show it on."""
+        return portal_url(self._experiment.workspace.server_url, self._experiment.name, self._id)
+
+    def _print_new_lines(self, printed: dict[str, int], frame: FramePrinter) -> None:
         """Print log lines not shown yet, stream by stream (stdout, stderr, …)."""
         store = self._transport.store
         for stream in store.list_log_streams(self._id):
             lines = store.read_log_lines(self._id, stream, printed.get(stream, -1))
             for line in lines:
-                print(line.line, flush=True)
+                frame.line(stream, line.line)
             if lines:
                 printed[stream] = lines[-1].seq
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -125,20 +124,15 @@ class RunFiles:
     def restore_snapshot(
         self, snapshot_id: str | None = None, path: str | os.PathLike[str] | None = None
     ) -> str:
-        """The source folder a submitted run ran: a `.zip` path gets the zip, any other
-        path (default `./snapshot_<id>`) the unpacked files. Returns the path."""
-        from runyard.compute.snapshot import extract_snapshot
-
+        """Download the source folder a submitted run ran as a ZIP file, as Azure does, and
+        return the ZIP's path: `<path>/<snapshot_id>.zip` when `path` is a folder or not
+        given (the current folder), else `path` itself."""
         snapshot_id = snapshot_id or self._refresh().run_definition.get("snapshotId")
         if not snapshot_id:
             raise ValidationError(f"run {self._id} has no snapshot (it was not submitted)")
-        target = Path(path or f"snapshot_{snapshot_id}")
-        files = self._transport.files
-        if target.suffix == ".zip":
-            files.get_snapshot(snapshot_id, target)
-            return str(target)
-        with tempfile.TemporaryDirectory() as temp:
-            archive = Path(temp) / "snapshot.zip"
-            files.get_snapshot(snapshot_id, archive)
-            extract_snapshot(archive, target, self._limits)
+        target = Path(path if path is not None else os.getcwd())
+        if target.is_dir():
+            target = target / f"{snapshot_id}.zip"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._transport.files.get_snapshot(snapshot_id, target)
         return str(target)

@@ -6,8 +6,10 @@ import json
 import logging
 import os
 import threading
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from runyard.client import connect
 from runyard.client.base import Transport
@@ -16,6 +18,7 @@ from runyard.core.errors import ValidationError
 from runyard.core.limits import Limits
 from runyard.core.names import DEFAULT_WORKSPACE, validate_workspace_name
 from runyard.core.run_environment import ENV_WORKSPACE
+from runyard.sdk.compute_target import ComputeTargets
 
 if TYPE_CHECKING:
     from runyard.sdk.experiment import Experiment
@@ -72,6 +75,9 @@ class Workspace:
         token: str | None = None,
         limits: Limits | None = None,
         compute_targets: dict[str, dict[str, Any]] | None = None,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        location: str | None = None,
     ) -> None:
         if server_url is None:
             if store_url is None:
@@ -89,7 +95,69 @@ class Workspace:
         self.token = token
         self.limits = limits or Limits.from_env()
         #: Named compute targets, e.g. {"cluster": {"type": "ray", "address": "http://…"}}.
-        self.compute_targets: dict[str, dict[str, Any]] = dict(compute_targets or {})
+        self.compute_targets = ComputeTargets(compute_targets)
+        # Azure's identity of a workspace. Scripts print and join these, so they are
+        # always strings: what config.json says, else values that name this place.
+        self._identity = {
+            "subscription_id": subscription_id,
+            "resource_group": resource_group,
+            "location": location,
+        }
+        for key, value in self._identity.items():
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(f'"{key}" must be a string, got {type(value).__name__}')
+
+    # Azure's identity attributes
+    @property
+    def subscription_id(self) -> str:
+        """config.json's subscription_id, else a stable id derived from where the workspace is."""
+        given = self._identity["subscription_id"]
+        where = self.server_url or self.store_url or ""
+        return given or str(uuid.uuid5(uuid.NAMESPACE_URL, f"runyard:{where}"))
+
+    @property
+    def resource_group(self) -> str:
+        """config.json's resource_group, else "local" (embedded) or the server's host name."""
+        return self._identity["resource_group"] or self._place()
+
+    @property
+    def location(self) -> str:
+        """config.json's location, else "local" (embedded) or the server's host name."""
+        return self._identity["location"] or self._place()
+
+    def _place(self) -> str:
+        if self.server_url is None:
+            return "local"
+        return urlsplit(self.server_url).hostname or "server"
+
+    @property
+    def service_context(self) -> dict[str, str]:
+        """Where the workspace is: server URL or store and artifacts URLs."""
+        if self.server_url is not None:
+            return {"server": self.server_url}
+        return {"store": self.store_url or "", "artifacts": self.artifacts_url or ""}
+
+    def get_details(self) -> dict[str, Any]:
+        """Azure's workspace details (id, name, location, type, …) plus where it is kept."""
+        arm_id = (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/Microsoft.MachineLearningServices/workspaces/{self.name}"
+        )
+        return {
+            "id": arm_id,
+            "name": self.name,
+            "friendlyName": self.name,
+            "location": self.location,
+            "type": "Microsoft.MachineLearningServices/workspaces",
+            "subscriptionId": self.subscription_id,
+            "resourceGroup": self.resource_group,
+            "workspaceid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"runyard:{arm_id}")),
+            "description": "",
+            "tags": {},
+            "discoveryUrl": self.server_url or "",
+            "provisioningState": "Succeeded",
+            **self.service_context,
+        }
 
     # Finding a workspace
     @classmethod
@@ -109,12 +177,43 @@ class Workspace:
         return cls.from_dict(json.loads(config_path.read_text()), base=config_path.parent)
 
     @classmethod
+    def get(
+        cls,
+        name: str,
+        auth: object = None,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        location: str | None = None,
+        cloud: str = "AzureCloud",
+        id: str | None = None,
+    ) -> Workspace:
+        """The workspace called `name` where the nearest config.json (or the local default)
+        keeps workspaces. As everywhere in runyard, a workspace exists from its first use."""
+        found = cls.from_config()
+        config = found.to_dict()
+        config["workspace_name"] = name
+        for key, value in (
+            ("subscription_id", subscription_id),
+            ("resource_group", resource_group),
+            ("location", location),
+        ):
+            if value is not None:
+                config[key] = value
+        return cls.from_dict(config)
+
+    @classmethod
     def from_dict(cls, config: dict[str, Any], base: Path | None = None) -> Workspace:
         """A workspace from the content of a config.json (relative paths from `base`)."""
         base = base or Path.cwd()
         if not isinstance(config, dict):
             raise ValidationError("a workspace config must be a JSON object")
         name = str(config.get("workspace_name", DEFAULT_WORKSPACE))
+        identity = {
+            key: config.get(key) for key in ("subscription_id", "resource_group", "location")
+        }
+        for key, value in identity.items():
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(f'"{key}" must be a string')
         targets = config.get("compute_targets", {})
         if not isinstance(targets, dict) or not all(isinstance(t, dict) for t in targets.values()):
             raise ValidationError('"compute_targets" must map names to {"type", "address"} objects')
@@ -125,7 +224,7 @@ class Workspace:
                 raise ValidationError('"server" must be an http:// or https:// URL')
             if token is not None and not isinstance(token, str):
                 raise ValidationError('"token" must be a string')
-            return cls(name, server_url=server, token=token, compute_targets=targets)
+            return cls(name, server_url=server, token=token, compute_targets=targets, **identity)
         store = config.get("store")
         artifacts = config.get("artifacts")
         if not isinstance(store, str) or not isinstance(artifacts, str):
@@ -138,6 +237,7 @@ class Workspace:
             store_url=_resolve_store(store, base),
             artifacts_url=_resolve_artifacts(artifacts, base),
             compute_targets=targets,
+            **identity,
         )
 
     @classmethod
@@ -160,15 +260,19 @@ class Workspace:
                 "store": self.store_url,
                 "artifacts": self.artifacts_url,
             }
+        for key, value in self._identity.items():
+            if value is not None:
+                config[key] = value
         if self.compute_targets:
-            config["compute_targets"] = self.compute_targets
+            config["compute_targets"] = self.compute_targets.serialize()
         return config
 
     def write_config(
         self, path: str | os.PathLike[str] | None = None, file_name: str | None = None
     ) -> Path:
-        """Write `.runyard/config.json` under `path` (default: the current folder); mode
-        0600 when it holds an API token."""
+        """Write `.runyard/<file_name or config.json>` under `path` (default: the current
+        folder), where `Workspace.from_config()` finds it again; mode 0600 when it holds an API
+        token. Returns the file's path."""
         folder = Path(path or os.getcwd()) / LOCAL_FOLDER
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / (file_name or CONFIG_FILE)
@@ -238,8 +342,10 @@ class Workspace:
         )
 
     def __repr__(self) -> str:
-        where = self.server_url or self.store_url
-        return f"Workspace.create(name='{self.name}', location='{where}')"
+        return (
+            f"Workspace.create(name='{self.name}', subscription_id='{self.subscription_id}', "
+            f"resource_group='{self.resource_group}')"
+        )
 
 
 def close_all() -> None:
