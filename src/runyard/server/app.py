@@ -17,7 +17,16 @@ from runyard.server.access import AccessControl
 from runyard.server.config import ServerConfig
 from runyard.server.errors import install_error_handlers
 from runyard.server.models import ERROR_RESPONSES
-from runyard.server.routes import events, experiments, files, logs, metrics, runs
+from runyard.server.routes import (
+    events,
+    experiments,
+    files,
+    logs,
+    metrics,
+    run_table,
+    runs,
+    session,
+)
 from runyard.store.database import Database
 from runyard.store.liveness import mark_silent_runs, prune_ingest_keys
 
@@ -66,7 +75,8 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.state.config = config
     app.state.access = AccessControl(config, db, artifacts)
     install_error_handlers(app)
-    for module in (experiments, runs, metrics, files, logs, events):
+    app.include_router(session.router, prefix="/api/v1")
+    for module in (experiments, run_table, runs, metrics, files, logs, events):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/api/v1/health", tags=["server"])

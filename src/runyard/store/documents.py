@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,7 +57,11 @@ def _key_values(conn: Connection, table: Any, pks: list[int]) -> dict[int, dict[
 
 def load_documents(conn: Connection, query: Any) -> list[RunDocument]:
     """Run documents for the rows a query selects, in its order; tags and properties in bulk."""
-    rows = conn.execute(query).all()
+    return documents_for_rows(conn, conn.execute(query).all())
+
+
+def documents_for_rows(conn: Connection, rows: Sequence[Any]) -> list[RunDocument]:
+    """Run documents for rows of the runs table, in their order; tags and properties in bulk."""
     if not rows:
         return []
     pks = [r.id for r in rows]

@@ -24,10 +24,12 @@ from runyard.core.errors import (
 )
 from runyard.core.limits import Limits
 from runyard.core.names import validate_experiment_name
+from runyard.core.run_table import RunTablePage, RunTableQuery, TableValues, TableValuesQuery
 from runyard.core.status import TERMINAL, Status, check_transition, parse_status
 from runyard.store.base import TrackingStore
 from runyard.store.database import DEFAULT_WORKSPACE, Database
 from runyard.store.documents import experiment_info, load_documents
+from runyard.store.run_table import run_table_page, table_values
 from runyard.store.schema import (
     experiments,
     run_properties,
@@ -245,6 +247,33 @@ class SqlTrackingStore(RunData, TrackingStore):
             if run_filter.order_by_metric is not None:
                 return docs, str(int(page_token or 0) + limit)
             return docs, str(self._run_pk(conn, docs[-1].run_id))
+
+    def run_table(self, query: RunTableQuery) -> RunTablePage:
+        """One page of the runs table: sorted by any column, with metric summaries and
+        children counts for the whole page in two queries."""
+        with self.db.read() as conn:
+            exp = self._experiment_row(conn, query.experiment)
+            if exp is None:
+                raise NotFoundError(f"no experiment named {query.experiment!r}")
+            parent_pk = None if query.parent is None else self._run_pk(conn, query.parent)
+            return run_table_page(conn, query, exp.id, parent_pk)
+
+    def run_table_values(self, query: TableValuesQuery) -> TableValues:
+        """Distinct values of a field over an experiment's runs (for filter pickers)."""
+        with self.db.read() as conn:
+            exp = self._experiment_row(conn, query.experiment)
+            if exp is None:
+                raise NotFoundError(f"no experiment named {query.experiment!r}")
+            return table_values(conn, exp.id, query.field)
+
+    def cancel_run(self, run_id: str) -> Status:
+        """Cancel as `Run.cancel()` does: an interactive run ends Canceled at once, a
+        submitted one is asked to stop (CancelRequested) and its runner ends it."""
+        doc = self.get_run(run_id)
+        if doc.status.is_terminal:
+            raise ConflictError(f"run {run_id!r} has already ended ({doc.status.value})")
+        wanted = Status.CANCELED if doc.run_type == "interactive" else Status.CANCEL_REQUESTED
+        return self.set_status(run_id, wanted)
 
     def update_run(
         self,

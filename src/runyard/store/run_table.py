@@ -1,0 +1,245 @@
+"""The runs table's SQL: one page of an experiment's runs in any column's order, and per page
+(never per row) the chosen metrics' summaries and the children's counts by status."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, func, literal, or_, select
+
+from runyard.core.metrics import MetricKind, decode_value
+from runyard.core.run_table import (
+    ChildCounts,
+    MetricSummary,
+    RunTablePage,
+    RunTableQuery,
+    RunTableRow,
+    TableValues,
+    parse_sort,
+)
+from runyard.store.documents import documents_for_rows
+from runyard.store.schema import metrics, run_properties, run_tags, runs
+
+_MAX_VALUES = 1000
+_SUMMARY_KINDS = [MetricKind.SCALAR.value, MetricKind.LIST.value]
+
+
+def _conditions(query: RunTableQuery, experiment_id: int, parent_pk: int | None) -> list[Any]:
+    conds: list[Any] = [runs.c.experiment_id == experiment_id]
+    if parent_pk is not None:
+        conds.append(runs.c.parent_id == parent_pk)
+        return conds
+    if query.roots_only:
+        conds.append(runs.c.parent_id.is_(None))
+    if query.status:
+        conds.append(runs.c.status.in_([s.value for s in query.status]))
+    if query.submitted_by:
+        conds.append(runs.c.submitted_by.in_(query.submitted_by))
+    for table, wanted in ((run_tags, query.tags), (run_properties, query.properties)):
+        for key, value in wanted.items():
+            match = [table.c.key == key]
+            if value is not None:
+                match.append(table.c.value == value)
+            conds.append(runs.c.id.in_(select(table.c.run_id).where(*match)))
+    if query.text:
+        conds.append(
+            or_(
+                runs.c.display_name.icontains(query.text, autoescape=True),
+                runs.c.run_id.icontains(query.text, autoescape=True),
+                runs.c.description.icontains(query.text, autoescape=True),
+            )
+        )
+    return conds
+
+
+def _run_order(key: str) -> ColumnElement[Any]:
+    columns: dict[str, ColumnElement[Any]] = {
+        # ids grow with creation time, and so do numbers within an experiment: both sort
+        # by the indexed id
+        "created": runs.c.id,
+        "number": runs.c.id,
+        "name": func.coalesce(runs.c.display_name, runs.c.run_id),
+        "run_id": runs.c.run_id,
+        "status": runs.c.status,
+        "start": runs.c.start_time,
+        "end": runs.c.end_time,
+        "target": runs.c.target,
+        "submitted_by": runs.c.submitted_by,
+        "duration": func.coalesce(runs.c.end_time, literal(time.time())) - runs.c.start_time,
+    }
+    return columns[key]
+
+
+def _page_ids(conn: Connection, query: RunTableQuery, conds: list[Any]) -> list[int]:
+    """The ids of the page's runs, in order (only ids are sorted: a narrow sort)."""
+    kind, key, aggregate = parse_sort(query.sort)
+    tie = runs.c.id.desc() if query.descending else runs.c.id.asc()
+    if kind == "metric":
+        return _ids_by_metric(conn, query, conds, key, aggregate)
+    select_ids = select(runs.c.id).where(*conds)
+    if kind in ("tag", "property"):
+        table = (run_tags if kind == "tag" else run_properties).alias("sort_kv")
+        select_ids = select_ids.select_from(
+            runs.outerjoin(table, and_(table.c.run_id == runs.c.id, table.c.key == key))
+        )
+        order: ColumnElement[Any] = table.c.value
+    else:
+        order = _run_order(key)
+    ordered = order.desc() if query.descending else order.asc()
+    if key in ("created", "number") and kind == "run":
+        select_ids = select_ids.order_by(tie)
+    else:
+        select_ids = select_ids.order_by(ordered.nulls_last(), tie)
+    return list(conn.execute(select_ids.offset(query.offset).limit(query.limit)).scalars())
+
+
+def _ids_by_metric(
+    conn: Connection, query: RunTableQuery, conds: list[Any], name: str, aggregate: str
+) -> list[int]:
+    """Runs with the metric in its order (walking the metric's index, so the first pages
+    cost a hundred rows, not a sort of every run), then the runs without it."""
+    m = metrics.alias("sort_metric")
+    value = {"last": m.c.last_number, "min": m.c.min_value, "max": m.c.max_value}[aggregate]
+    has_value = [m.c.name == name, m.c.column == "", value.is_not(None)]
+    ordered = (value.desc(), m.c.run_id.desc()) if query.descending else (value, m.c.run_id)
+    with_metric = (
+        select(m.c.run_id)
+        .select_from(m.join(runs, runs.c.id == m.c.run_id))
+        .where(*has_value, *conds)
+        .order_by(*ordered)
+    )
+    ids = list(conn.execute(with_metric.offset(query.offset).limit(query.limit)).scalars())
+    if len(ids) == query.limit:
+        return ids
+    if ids:
+        having = query.offset + len(ids)
+    else:
+        having = conn.execute(
+            select(func.count())
+            .select_from(m.join(runs, runs.c.id == m.c.run_id))
+            .where(*has_value, *conds)
+        ).scalar_one()
+    has_it = select(m.c.id).where(*has_value, m.c.run_id == runs.c.id).exists()
+    tie = runs.c.id.desc() if query.descending else runs.c.id.asc()
+    rest = (
+        select(runs.c.id)
+        .where(*conds, ~has_it)
+        .order_by(tie)
+        .offset(max(0, query.offset - having))
+        .limit(query.limit - len(ids))
+    )
+    return ids + list(conn.execute(rest).scalars())
+
+
+def run_table_page(
+    conn: Connection, query: RunTableQuery, experiment_id: int, parent_pk: int | None
+) -> RunTablePage:
+    """The rows `query` asks for, with metric summaries and child counts, in a few queries
+    for the whole page (none per row)."""
+    conds = _conditions(query, experiment_id, parent_pk)
+    total = None
+    if query.with_total:
+        total = conn.execute(select(func.count()).select_from(runs).where(*conds)).scalar_one()
+    pks = _page_ids(conn, query, conds)
+    by_pk = {r.id: r for r in conn.execute(select(runs).where(runs.c.id.in_(pks)))}
+    rows = [by_pk[pk] for pk in pks]
+    docs = documents_for_rows(conn, rows)
+    summaries = _metric_summaries(conn, pks, query.metrics) if query.metrics else {}
+    children = _child_counts(conn, pks)
+    return RunTablePage(
+        total=total,
+        offset=query.offset,
+        rows=[
+            RunTableRow(
+                run=doc,
+                metrics=summaries.get(pk, {}),
+                children=children.get(pk, ChildCounts()),
+            )
+            for pk, doc in zip(pks, docs, strict=True)
+        ],
+    )
+
+
+def _metric_summaries(
+    conn: Connection, pks: list[int], names: list[str]
+) -> dict[int, dict[str, MetricSummary]]:
+    found: dict[int, dict[str, MetricSummary]] = defaultdict(dict)
+    if not pks:
+        return found
+    rows = conn.execute(
+        select(
+            metrics.c.run_id,
+            metrics.c.name,
+            metrics.c.last_number,
+            metrics.c.last_text,
+            metrics.c.last_vtype,
+            metrics.c.min_value,
+            metrics.c.max_value,
+            metrics.c.last_step,
+            metrics.c.count,
+        ).where(
+            metrics.c.run_id.in_(pks),
+            metrics.c.name.in_(names),
+            metrics.c.column == "",
+            metrics.c.kind.in_(_SUMMARY_KINDS),
+        )
+    )
+    for run_pk, name, number, text, vtype, low, high, step, count in rows:
+        last = None if vtype is None else decode_value(number, text, vtype)
+        found[run_pk][name] = MetricSummary(
+            last=last, min=low, max=high, last_step=step, count=count
+        )
+    return found
+
+
+def _child_counts(conn: Connection, pks: list[int]) -> dict[int, ChildCounts]:
+    found: dict[int, ChildCounts] = {}
+    if not pks:
+        return found
+    rows = conn.execute(
+        select(runs.c.parent_id, runs.c.status, func.count())
+        .where(runs.c.parent_id.in_(pks))
+        .group_by(runs.c.parent_id, runs.c.status)
+    )
+    for parent, status, count in rows:
+        counts = found.setdefault(parent, ChildCounts())
+        counts.by_status[status] = count
+        counts.total += count
+    return found
+
+
+def table_values(conn: Connection, experiment_id: int, field: str) -> TableValues:
+    """Distinct values of a field over the experiment's runs, sorted, at most a thousand."""
+    in_experiment = runs.c.experiment_id == experiment_id
+    query: Any
+    if field in ("submitted_by", "target"):
+        column = runs.c[field]
+        query = select(column).where(in_experiment, column.is_not(None)).distinct()
+    elif field in ("tag_keys", "property_keys"):
+        table = run_tags if field == "tag_keys" else run_properties
+        query = (
+            select(table.c.key)
+            .join(runs, runs.c.id == table.c.run_id)
+            .where(in_experiment)
+            .distinct()
+        )
+    elif field == "metric_names":
+        query = (
+            select(metrics.c.name)
+            .join(runs, runs.c.id == metrics.c.run_id)
+            .where(in_experiment, metrics.c.column == "", metrics.c.kind.in_(_SUMMARY_KINDS))
+            .distinct()
+        )
+    else:
+        kind, key = field.split(":", 1)
+        table = run_tags if kind == "tag" else run_properties
+        query = (
+            select(table.c.value)
+            .join(runs, runs.c.id == table.c.run_id)
+            .where(in_experiment, table.c.key == key, table.c.value.is_not(None))
+            .distinct()
+        )
+    values = conn.execute(query.order_by(query.selected_columns[0]).limit(_MAX_VALUES))
+    return TableValues(values=[str(v) for v in values.scalars()])
