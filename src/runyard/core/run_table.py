@@ -4,11 +4,12 @@ with summaries of chosen metrics and counts of children by status (no request pe
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from runyard.core.entities import RunDocument
+from runyard.core.entities import RunDocument, RunError
 from runyard.core.status import Status
 
 #: Sort keys that name a column of the run itself.
@@ -138,3 +139,14 @@ class TableValues(BaseModel):
     """Distinct values, sorted, at most 1000."""
 
     values: list[str]
+
+
+class RunState(BaseModel):
+    """A run's status and times: what the runs table's live stream sends on a change."""
+
+    run_id: str
+    parent_run_id: str | None
+    status: Status
+    start_time_utc: datetime | None = None
+    end_time_utc: datetime | None = None
+    error: RunError | None = None

@@ -18,7 +18,9 @@ from runyard.server.config import ServerConfig
 from runyard.server.errors import install_error_handlers
 from runyard.server.models import ERROR_RESPONSES
 from runyard.server.routes import (
+    browse,
     events,
+    experiment_events,
     experiments,
     files,
     logs,
@@ -76,7 +78,18 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.state.access = AccessControl(config, db, artifacts)
     install_error_handlers(app)
     app.include_router(session.router, prefix="/api/v1")
-    for module in (experiments, run_table, runs, metrics, files, logs, events):
+    modules = (
+        experiments,
+        run_table,
+        runs,
+        metrics,
+        browse,
+        files,
+        logs,
+        events,
+        experiment_events,
+    )
+    for module in modules:
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/api/v1/health", tags=["server"])

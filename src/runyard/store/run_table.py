@@ -5,21 +5,25 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, func, literal, or_, select
 
+from runyard.core.entities import RunError
 from runyard.core.metrics import MetricKind, decode_value
 from runyard.core.run_table import (
     ChildCounts,
     MetricSummary,
+    RunState,
     RunTablePage,
     RunTableQuery,
     RunTableRow,
     TableValues,
     parse_sort,
 )
-from runyard.store.documents import documents_for_rows
+from runyard.core.status import Status
+from runyard.store.documents import documents_for_rows, to_datetime
 from runyard.store.schema import metrics, run_properties, run_tags, runs
 
 _MAX_VALUES = 1000
@@ -243,3 +247,44 @@ def table_values(conn: Connection, experiment_id: int, field: str) -> TableValue
         )
     values = conn.execute(query.order_by(query.selected_columns[0]).limit(_MAX_VALUES))
     return TableValues(values=[str(v) for v in values.scalars()])
+
+
+def run_states(
+    conn: Connection, experiment_id: int, after_pk: int, watched: Sequence[int]
+) -> list[tuple[int, RunState]]:
+    """(id, state) of the experiment's runs that have not ended, of runs created after
+    `after_pk` and of the `watched` ones (unended before: they may have ended now), by id."""
+    parent = runs.alias("parent")
+    unended = [s.value for s in Status if not s.is_terminal]
+    wanted = or_(runs.c.status.in_(unended), runs.c.id > after_pk)
+    if watched:
+        wanted = or_(wanted, runs.c.id.in_(list(watched)))
+    rows = conn.execute(
+        select(runs, parent.c.run_id.label("parent_run_id"))
+        .select_from(runs.outerjoin(parent, parent.c.id == runs.c.parent_id))
+        .where(runs.c.experiment_id == experiment_id, wanted)
+        .order_by(runs.c.id)
+    )
+    states = []
+    for r in rows:
+        error = None
+        if r.error_code is not None or r.error_message is not None:
+            error = RunError(code=r.error_code or "UserError", message=r.error_message or "")
+        state = RunState(
+            run_id=r.run_id,
+            parent_run_id=r.parent_run_id,
+            status=Status(r.status),
+            start_time_utc=to_datetime(r.start_time),
+            end_time_utc=to_datetime(r.end_time),
+            error=error,
+        )
+        states.append((r.id, state))
+    return states
+
+
+def newest_run_pk(conn: Connection, experiment_id: int) -> int:
+    """The id of the experiment's newest run (0 without runs)."""
+    found = conn.execute(
+        select(func.max(runs.c.id)).where(runs.c.experiment_id == experiment_id)
+    ).scalar()
+    return int(found or 0)

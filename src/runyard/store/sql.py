@@ -24,12 +24,18 @@ from runyard.core.errors import (
 )
 from runyard.core.limits import Limits
 from runyard.core.names import validate_experiment_name
-from runyard.core.run_table import RunTablePage, RunTableQuery, TableValues, TableValuesQuery
+from runyard.core.run_table import (
+    RunState,
+    RunTablePage,
+    RunTableQuery,
+    TableValues,
+    TableValuesQuery,
+)
 from runyard.core.status import TERMINAL, Status, check_transition, parse_status
 from runyard.store.base import TrackingStore
 from runyard.store.database import DEFAULT_WORKSPACE, Database
 from runyard.store.documents import experiment_info, load_documents
-from runyard.store.run_table import run_table_page, table_values
+from runyard.store.run_table import newest_run_pk, run_states, run_table_page, table_values
 from runyard.store.schema import (
     experiments,
     run_properties,
@@ -265,6 +271,21 @@ class SqlTrackingStore(RunData, TrackingStore):
             if exp is None:
                 raise NotFoundError(f"no experiment named {query.experiment!r}")
             return table_values(conn, exp.id, query.field)
+
+    def run_states(
+        self, experiment: str, after_pk: int | None, watched: Sequence[int] = ()
+    ) -> tuple[int, list[tuple[int, RunState]]]:
+        """For the runs table's live stream: the newest run id, and (id, state) of the
+        experiment's unended runs, of runs newer than `after_pk` and of the `watched` ones
+        (with `after_pk` None: newer than the newest, so only the unended ones)."""
+        with self.db.read() as conn:
+            exp = self._experiment_row(conn, experiment)
+            if exp is None:
+                raise NotFoundError(f"no experiment named {experiment!r}")
+            newest = newest_run_pk(conn, exp.id)
+            return newest, run_states(
+                conn, exp.id, newest if after_pk is None else after_pk, watched
+            )
 
     def cancel_run(self, run_id: str) -> Status:
         """Cancel as `Run.cancel()` does: an interactive run ends Canceled at once, a

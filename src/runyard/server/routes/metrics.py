@@ -97,10 +97,23 @@ async def metric_history(
     name: str,
     column: str = "",
     max_points: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    min_step: Annotated[int | None, Query(ge=-(2**63), le=2**63 - 1)] = None,
+    max_step: Annotated[int | None, Query(ge=-(2**63), le=2**63 - 1)] = None,
 ) -> Response:
     """A metric's points for a chart, downsampled to `max_points` buckets that keep each
-    bucket's min and max."""
-    history = await run_in_threadpool(
-        access.store.get_metric_history, run_id, name, column, max_points
-    )
+    bucket's min and max; with `min_step`/`max_step` only that range (a zoomed chart)."""
+    if min_step is None and max_step is None:
+        history = await run_in_threadpool(
+            access.store.get_metric_history, run_id, name, column, max_points
+        )
+    else:
+        history = await run_in_threadpool(
+            access.store.get_metric_history_range,
+            run_id,
+            name,
+            column,
+            max_points,
+            min_step,
+            max_step,
+        )
     return SafeJSONResponse(history)
