@@ -17,7 +17,7 @@ export function subscribe(url: string, handlers: Handlers, reopenUrl: string = u
     for (const [name, handle] of Object.entries(handlers)) {
       source.addEventListener(name, (event) => {
         const text = (event as MessageEvent<string>).data;
-        let data: unknown = null;
+        let data: unknown;
         try {
           data = JSON.parse(text);
         } catch {

@@ -103,14 +103,14 @@ const runPath = (runId: string): string => wsPath(`/runs/${encodeURIComponent(ru
 export const getRun = (runId: string, signal?: AbortSignal): Promise<RunDocument> =>
   get<RunDocument>(runPath(runId), signal);
 
-export const updateRun = (runId: string, changes: { display_name?: string; description?: string }): Promise<void> =>
-  request<void>("PATCH", runPath(runId), changes);
+export const updateRun = (runId: string, changes: { display_name?: string; description?: string }): Promise<undefined> =>
+  request<undefined>("PATCH", runPath(runId), changes);
 
-export const setTags = (runId: string, tags: Record<string, string | null>): Promise<void> =>
-  request<void>("PUT", `${runPath(runId)}/tags`, { tags });
+export const setTags = (runId: string, tags: Record<string, string | null>): Promise<undefined> =>
+  request<undefined>("PUT", `${runPath(runId)}/tags`, { tags });
 
-export const removeTags = (runId: string, keys: string[]): Promise<void> =>
-  request<void>("POST", `${runPath(runId)}/tags/remove`, { keys });
+export const removeTags = (runId: string, keys: string[]): Promise<undefined> =>
+  request<undefined>("POST", `${runPath(runId)}/tags/remove`, { keys });
 
 /** Cancel as `run.cancel()` does: answers CancelRequested (submitted) or Canceled. */
 export const cancelRun = (runId: string): Promise<{ status: string }> =>

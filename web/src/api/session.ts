@@ -19,7 +19,7 @@ export const getSession = (): Promise<Session> => request<Session>("GET", "/api/
 export const signIn = (token: string): Promise<Session> =>
   request<Session>("POST", "/api/v1/session", { token });
 
-export const signOut = (): Promise<void> => request<void>("DELETE", "/api/v1/session");
+export const signOut = (): Promise<undefined> => request<undefined>("DELETE", "/api/v1/session");
 
 /** Whether a role may change runs (tags, description, cancel). */
 export function canWrite(role: Role | undefined): boolean {

@@ -49,8 +49,13 @@ export function AccuracyCurves({ curves, name }: { curves: ClassCurves[]; name: 
 
 export function ResidualsChart({ histogram, name }: { histogram: Histogram; name: string }) {
   const centers = histogram.counts.map((_, i) => ((histogram.edges[i] ?? 0) + (histogram.edges[i + 1] ?? 0)) / 2);
+  const first = histogram.edges[0] ?? 0;
+  const last = histogram.edges[histogram.edges.length - 1] ?? 1;
+  const top = Math.max(1, ...histogram.counts.filter(Number.isFinite));
   return (
     <LineChart
+      xRange={[first, last > first ? last : first + 1]}
+      yRange={[0, top * 1.05]}
       data={[centers, histogram.counts]}
       series={[{ label: "count", color: colorAt(0), bars: true }]}
       xLabel="residual"

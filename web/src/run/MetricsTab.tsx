@@ -174,9 +174,8 @@ export function MetricsTab(props: { run: RunDocument; zoom: Zooms; onZoom: (zoom
   if (groups.length === 0) return <p class="empty">This run has no metrics yet.</p>;
 
   const setZoom = (key: string, range: [number, number] | null): void => {
-    const next = { ...props.zoom };
+    const next = Object.fromEntries(Object.entries(props.zoom).filter(([k]) => k !== key));
     if (range) next[key] = range;
-    else delete next[key];
     props.onZoom(next);
   };
 
