@@ -15,13 +15,14 @@ export interface Preview {
   truncated: boolean;
 }
 
-const base = (runId: string): string => wsPath(`/runs/${encodeURIComponent(runId)}/files`);
+const runBase = (runId: string): string => wsPath(`/runs/${encodeURIComponent(runId)}`);
+const base = (runId: string): string => `${runBase(runId)}/files`;
 
 export const listFileTree = (runId: string): Promise<FileEntry[]> =>
-  get<{ files: FileEntry[] }>(`${base(runId)}/tree`).then((answer) => answer.files);
+  get<{ files: FileEntry[] }>(`${runBase(runId)}/file-tree`).then((answer) => answer.files);
 
 /** The URL of a run file's bytes (images show inline, other files download). */
 export const fileUrl = (runId: string, name: string): string => `${base(runId)}/${encodePath(name)}`;
 
 export const previewFile = (runId: string, name: string, maxBytes = 65536): Promise<Preview> =>
-  get<Preview>(`${base(runId)}/preview/${encodePath(name)}${query({ max_bytes: maxBytes })}`);
+  get<Preview>(`${runBase(runId)}/file-preview/${encodePath(name)}${query({ max_bytes: maxBytes })}`);

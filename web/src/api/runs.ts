@@ -81,10 +81,12 @@ export interface RunTableRequest {
   descending?: boolean;
   offset: number;
   limit: number;
+  /** False skips counting the matches (later pages of a scroll); `total` is then null. */
+  with_total?: boolean;
 }
 
 export interface RunTablePage {
-  total: number;
+  total: number | null;
   offset: number;
   rows: RunRow[];
 }

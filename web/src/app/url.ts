@@ -118,6 +118,11 @@ function sameSort(a: Sort, b: Sort): boolean {
   return encodeSort(a) === encodeSort(b);
 }
 
+/** A zoom edge short enough for a URL (7 significant digits is finer than a pixel). */
+function roundForUrl(x: number): number {
+  return Number(x.toPrecision(7));
+}
+
 /** The query string (with its "?", or "" for the home page) that stands for a view. */
 export function encodeView(view: View): string {
   const params = new URLSearchParams();
@@ -141,7 +146,7 @@ export function encodeView(view: View): string {
       params.set("run", view.runId);
       if (view.tab !== "overview") params.set("tab", view.tab);
       for (const [key, [x0, x1]] of Object.entries(view.zoom)) {
-        params.append("zoom", `${x0},${x1},${key}`);
+        params.append("zoom", `${roundForUrl(x0)},${roundForUrl(x1)},${key}`);
       }
       if (view.file) params.set("file", view.file);
       break;

@@ -191,11 +191,13 @@ export function RunsTable(props: {
     if (c.pending.has(page) || (!replace && c.pages.has(page))) return;
     c.pending.add(page);
     const mine = generation.current;
-    searchRunTable(tableRequest(experiment, query, page * PAGE, PAGE, parent)).then(
+    // Counting every match costs the server a query: only the first page (and refreshes) ask.
+    const withTotal = page === 0 || replace || c.total < 0;
+    searchRunTable({ ...tableRequest(experiment, query, page * PAGE, PAGE, parent), with_total: withTotal }).then(
       (answer) => {
         if (mine !== generation.current) return;
         c.pending.delete(page);
-        c.total = answer.total;
+        if (answer.total !== null) c.total = answer.total;
         c.pages.set(page, answer.rows);
         c.remember(answer.rows);
         setError(null);
