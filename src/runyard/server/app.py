@@ -29,6 +29,7 @@ from runyard.server.routes import (
     runs,
     session,
 )
+from runyard.server.studio import mount_studio
 from runyard.store.database import Database
 from runyard.store.liveness import mark_silent_runs, prune_ingest_keys
 
@@ -96,5 +97,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     async def health() -> dict[str, str]:
         """The server answers; with its version."""
         return {"status": "ok", "version": __version__}
+
+    mount_studio(app)
 
     return app
