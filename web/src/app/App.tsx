@@ -81,8 +81,8 @@ export function App() {
   }
   if (!studio || !session) return <Loading what="the studio" />;
 
-  const onSignedIn = (next: string): void => {
-    loadSession();
+  const onSignedIn = (signedIn: Session, next: string): void => {
+    setSession(signedIn);
     navigate(decodeView(next));
   };
 

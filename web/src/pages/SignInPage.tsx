@@ -1,9 +1,9 @@
 /** Sign in with an API token; the server keeps it in an HttpOnly cookie from then on. */
 import { useState } from "preact/hooks";
 import { ApiError } from "../api/http";
-import { signIn } from "../api/session";
+import { signIn, type Session } from "../api/session";
 
-export function SignInPage(props: { next: string; required: boolean; onSignedIn: (next: string) => void }) {
+export function SignInPage(props: { next: string; required: boolean; onSignedIn: (session: Session, next: string) => void }) {
   const [token, setToken] = useState("");
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
@@ -13,9 +13,9 @@ export function SignInPage(props: { next: string; required: boolean; onSignedIn:
     setBusy(true);
     setError("");
     try {
-      await signIn(token.trim());
+      const session = await signIn(token.trim());
       setToken("");
-      props.onSignedIn(props.next);
+      props.onSignedIn(session, props.next);
     } catch (caught) {
       setError(
         caught instanceof ApiError && caught.status === 401
@@ -34,9 +34,13 @@ export function SignInPage(props: { next: string; required: boolean; onSignedIn:
       <form class="card signin-card" onSubmit={submit} data-testid="signin-form">
         <h1 id="signin-title">Sign in to runyard</h1>
         <p class="muted">
-          {props.required
-            ? "This server requires an API token. Create one with `runyard token create` and paste it here."
-            : "This server does not require a token; signing in changes nothing."}
+          {props.required ? (
+            <>
+              This server requires an API token. Create one with <code>runyard token create</code> and paste it here.
+            </>
+          ) : (
+            "This server does not require a token; signing in changes nothing."
+          )}
         </p>
         <label class="field">
           <span>API token</span>

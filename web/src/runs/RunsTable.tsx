@@ -104,14 +104,14 @@ function columnsFor(metricColumns: readonly MetricColumn[]): Column[] {
     {
       id: "created",
       label: "Created",
-      width: 156,
+      width: 176,
       sort: { kind: "field", key: "created" },
       render: (row) => formatTime(row.run.createdUtc),
     },
     {
       id: "duration",
       label: "Duration",
-      width: 96,
+      width: 112,
       sort: { kind: "field", key: "duration" },
       render: (row, ctx) => formatDuration(runDurationMs(row.run, ctx.now)),
     },
