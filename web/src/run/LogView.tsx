@@ -6,16 +6,11 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { listStreams, readLines } from "../api/logs";
 import { ErrorNote, Loading } from "../components/ErrorNote";
+import { mergeLines, type Lines } from "./logLines";
 import { useRunEvent } from "./stream";
 
 const KEEP = 50_000;
 const FIRST_READ = 10_000;
-
-interface Lines {
-  /** Number of the first line held. */
-  first: number;
-  lines: string[];
-}
 
 export function LogView({ runId, live }: { runId: string; live: boolean }) {
   const [streams, setStreams] = useState<Record<string, number> | null>(null);
@@ -56,28 +51,28 @@ export function LogView({ runId, live }: { runId: string; live: boolean }) {
   const append = (first: number, lines: string[]): void => {
     const current = heldRef.current;
     if (!current) return;
-    const next = current.first + current.lines.length;
-    if (first > next) {
-      // A gap (lines written between our read and the stream's start): read it.
-      readLines(runId, streamRef.current ?? "stdout", next - 1, first - next).then((gap) => {
+    const merge = mergeLines(current, first, lines, KEEP);
+    if (merge.kind === "gap") {
+      // Lines written between our read and the stream's start: read them, then this batch.
+      readLines(runId, streamRef.current ?? "stdout", merge.from - 1, merge.count).then((gap) => {
         const now = heldRef.current;
-        if (!now || now.first + now.lines.length !== next) return;
-        append(next, gap.map((l) => l.line));
+        if (!now || now.first + now.lines.length !== merge.from) return;
+        if (gap.length === 0) {
+          // The missing lines are gone: show the new ones rather than ask again forever.
+          const jumped = { first, lines: [...lines] };
+          heldRef.current = jumped;
+          setHeld(jumped);
+          return;
+        }
+        append(merge.from, gap.map((l) => l.line));
         append(first, lines);
       }, setError);
       return;
     }
-    const fresh = lines.slice(next - first);
-    if (!fresh.length) return;
-    let all = current.lines.concat(fresh);
-    let start = current.first;
-    if (all.length > KEEP) {
-      start += all.length - KEEP;
-      all = all.slice(all.length - KEEP);
+    if (merge.kind === "merged") {
+      heldRef.current = merge.held;
+      setHeld(merge.held);
     }
-    const updated = { first: start, lines: all };
-    heldRef.current = updated;
-    setHeld(updated);
   };
 
   useRunEvent(
