@@ -27,6 +27,9 @@ from runyard.store.documents import documents_for_rows, to_datetime
 from runyard.store.schema import metrics, run_properties, run_tags, runs
 
 _MAX_VALUES = 1000
+#: Pickers offer the values of an experiment's newest runs, so a 100,000-run experiment
+#: answers as fast as a small one.
+_VALUES_SCAN = 10_000
 _SUMMARY_KINDS = [MetricKind.SCALAR.value, MetricKind.LIST.value]
 
 
@@ -108,12 +111,10 @@ def _ids_by_metric(
     value = {"last": m.c.last_number, "min": m.c.min_value, "max": m.c.max_value}[aggregate]
     has_value = [m.c.name == name, m.c.column == "", value.is_not(None)]
     ordered = (value.desc(), m.c.run_id.desc()) if query.descending else (value, m.c.run_id)
-    with_metric = (
-        select(m.c.run_id)
-        .select_from(m.join(runs, runs.c.id == m.c.run_id))
-        .where(*has_value, *conds)
-        .order_by(*ordered)
-    )
+    # EXISTS (not a join): planners then walk the metric's (name, value) index in order and
+    # stop after a page, where a join drives from the runs and sorts all of them.
+    in_view = select(runs.c.id).where(runs.c.id == m.c.run_id, *conds).exists()
+    with_metric = select(m.c.run_id).where(*has_value, in_view).order_by(*ordered)
     ids = list(conn.execute(with_metric.offset(query.offset).limit(query.limit)).scalars())
     if len(ids) == query.limit:
         return ids
@@ -121,9 +122,7 @@ def _ids_by_metric(
         having = query.offset + len(ids)
     else:
         having = conn.execute(
-            select(func.count())
-            .select_from(m.join(runs, runs.c.id == m.c.run_id))
-            .where(*has_value, *conds)
+            select(func.count()).select_from(m).where(*has_value, in_view)
         ).scalar_one()
     has_it = select(m.c.id).where(*has_value, m.c.run_id == runs.c.id).exists()
     tie = runs.c.id.desc() if query.descending else runs.c.id.asc()
@@ -215,38 +214,37 @@ def _child_counts(conn: Connection, pks: list[int]) -> dict[int, ChildCounts]:
 
 
 def table_values(conn: Connection, experiment_id: int, field: str) -> TableValues:
-    """Distinct values of a field over the experiment's runs, sorted, at most a thousand."""
-    in_experiment = runs.c.experiment_id == experiment_id
+    """Distinct values of a field over the experiment's newest runs, sorted, at most a
+    thousand: what the filter pickers offer (any other value can still be typed)."""
+    newest = (
+        select(runs.c.id)
+        .where(runs.c.experiment_id == experiment_id)
+        .order_by(runs.c.id.desc())
+        .limit(_VALUES_SCAN)
+        .scalar_subquery()
+    )
     query: Any
     if field in ("submitted_by", "target"):
         column = runs.c[field]
-        query = select(column).where(in_experiment, column.is_not(None)).distinct()
+        query = select(column).where(runs.c.id.in_(newest), column.is_not(None))
     elif field in ("tag_keys", "property_keys"):
         table = run_tags if field == "tag_keys" else run_properties
-        query = (
-            select(table.c.key)
-            .join(runs, runs.c.id == table.c.run_id)
-            .where(in_experiment)
-            .distinct()
-        )
+        query = select(table.c.key).where(table.c.run_id.in_(newest))
     elif field == "metric_names":
-        query = (
-            select(metrics.c.name)
-            .join(runs, runs.c.id == metrics.c.run_id)
-            .where(in_experiment, metrics.c.column == "", metrics.c.kind.in_(_SUMMARY_KINDS))
-            .distinct()
+        query = select(metrics.c.name).where(
+            metrics.c.run_id.in_(newest),
+            metrics.c.column == "",
+            metrics.c.kind.in_(_SUMMARY_KINDS),
         )
     else:
         kind, key = field.split(":", 1)
         table = run_tags if kind == "tag" else run_properties
-        query = (
-            select(table.c.value)
-            .join(runs, runs.c.id == table.c.run_id)
-            .where(in_experiment, table.c.key == key, table.c.value.is_not(None))
-            .distinct()
+        query = select(table.c.value).where(
+            table.c.run_id.in_(newest), table.c.key == key, table.c.value.is_not(None)
         )
-    values = conn.execute(query.order_by(query.selected_columns[0]).limit(_MAX_VALUES))
-    return TableValues(values=[str(v) for v in values.scalars()])
+    column = query.selected_columns[0]
+    found = conn.execute(query.distinct().order_by(column).limit(_MAX_VALUES)).scalars()
+    return TableValues(values=[str(v) for v in found])
 
 
 def run_states(

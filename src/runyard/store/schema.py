@@ -78,8 +78,11 @@ runs = Table(
     Index(None, "experiment_id", "id"),
     Index(None, "experiment_id", "status"),
     Index(None, "parent_id"),
-    # The studio's runs table: count and page an experiment's top-level runs.
+    # The studio's runs table: count and page an experiment's top-level runs; an
+    # experiment's last activity, and sorting by start or end.
     Index(None, "experiment_id", "parent_id", "id"),
+    Index(None, "experiment_id", "start_time"),
+    Index(None, "experiment_id", "end_time"),
 )
 
 run_tags = Table(
