@@ -47,7 +47,7 @@ def ingest_once(values: list[float]) -> dict[str, float]:
             done = clock()
             if left:
                 raise RuntimeError(f"{left} points still queued after flush()")
-            infos = ws._transport.store.list_metrics(run.id)
+            infos = ws.transport.store.list_metrics(run.id)
             counted = {i.name: i.count for i in infos}.get("loss")
             run.complete()
         with sqlite3.connect(folder / "runyard.db") as db:

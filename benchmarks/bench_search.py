@@ -56,7 +56,7 @@ def create_runyard_runs(ws: Any, experiment: str, n: int, groups: int) -> None:
     from runyard.core.entities import NewRun
     from runyard.core.status import Status
 
-    store = ws._transport.store
+    store = ws.transport.store
     for first in range(0, n, CHUNK):
         store.create_runs(
             [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -10,18 +11,70 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from runyard import Experiment, Workspace
+from runyard import Experiment, NotFoundError, RunyardError, Workspace
+from runyard.compute.submit import runner_log_folder
 from runyard.sdk.workspace import close_all
+
+T = TypeVar("T")
 
 PG_URL = os.environ.get("RUNYARD_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgres"]
 TRANSPORTS = ["local", "http"]
+
+
+def poll_until(
+    condition: Callable[[], T],
+    timeout: float,
+    what: str | Callable[[], str] = "the condition",
+    every: float = 0.05,
+) -> T:
+    """Call `condition` until it returns something truthy, and return that; fail after
+    `timeout` seconds saying `what` was awaited (a callable is asked only then, so it can
+    describe the state at the deadline). The one way tests wait: no bare sleeps."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = condition()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            said = what() if callable(what) else what
+            pytest.fail(f"not within {timeout:g} s: {said}")
+        time.sleep(every)
+
+
+def runner_log(run_id: str) -> str:
+    """A submitted run's runner log (for messages, and to know the runner has ended)."""
+    path = runner_log_folder() / f"{run_id}.log"
+    return path.read_text(errors="replace") if path.is_file() else ""
+
+
+def runner_ended(run_id: str) -> bool:
+    """Whether the run's runner has finished (it logs "ended", or crashed)."""
+    text = runner_log(run_id)
+    return " ended " in text or "Traceback" in text
+
+
+def stop_runs(experiment: Experiment, timeout: float = 30.0) -> None:
+    """Cancel the experiment's unfinished submitted runs and wait (at most `timeout`, without
+    failing: this is clean-up) for every runner of them to end."""
+    try:
+        runs = [r for r in experiment.get_runs(include_children=True) if r.type == "script"]
+    except NotFoundError:  # nothing was submitted
+        return
+    for run in runs:
+        if run.get_status() not in ("Completed", "Failed", "Canceled"):
+            with contextlib.suppress(RunyardError):
+                run.cancel()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not all(runner_ended(r.id) for r in runs):
+        time.sleep(0.1)
 
 
 def _postgres_problem() -> str | None:
@@ -99,8 +152,8 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
-        """Start it and wait until it answers."""
+    def start(self, timeout: float = 90.0) -> ServerProcess:
+        """Start it and wait until it answers (a loaded CI machine takes a minute to import)."""
         self.proc = subprocess.Popen(
             [
                 sys.executable,

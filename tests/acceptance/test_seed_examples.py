@@ -30,7 +30,7 @@ from runyard import (
     Run,
     Workspace,
 )
-from runyard.sdk.run import ENV_RUN_ID
+from runyard.core.run_environment import ENV_RUN_ID
 
 matplotlib.use("Agg")
 

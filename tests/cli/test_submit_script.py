@@ -20,7 +20,7 @@ from subprocess import CompletedProcess
 import pytest
 
 from runyard import Experiment, NotFoundError, Run, RunConfiguration, Workspace
-from runyard.compute.submit import runner_log_folder
+from tests.conftest import poll_until, stop_runs
 
 pytestmark = pytest.mark.slow
 
@@ -71,30 +71,12 @@ def submitted_id(stderr: str) -> str:
 
 def wait_for_status(run: Run, wanted: tuple[str, ...], timeout: float) -> str:
     """Poll until the run's status is one of `wanted`."""
-    deadline = time.monotonic() + timeout
-    while (status := run.get_status()) not in wanted:
-        assert time.monotonic() < deadline, f"run {run.id} still {status} after {timeout} s"
-        time.sleep(0.05)
-    return status
 
+    def reached() -> str | None:
+        status = run.get_status()
+        return status if status in wanted else None
 
-def stop_runs(workspace: Workspace, experiment_name: str) -> None:
-    """Cancel the experiment's unfinished runs and wait (bounded) for their runners to end."""
-    try:
-        runs = list(Experiment(workspace, experiment_name).get_runs(include_children=True))
-    except NotFoundError:  # nothing was submitted
-        return
-    for run in runs:
-        if run.get_status() not in TERMINAL:
-            run.cancel()
-    deadline = time.monotonic() + 30
-    for run in runs:
-        log = runner_log_folder() / f"{run.id}.log"
-        while time.monotonic() < deadline:
-            text = log.read_text() if log.is_file() else ""
-            if " ended " in text or "Traceback" in text:
-                break
-            time.sleep(0.1)
+    return poll_until(reached, timeout, lambda: f"run {run.id} to be one of {wanted}")
 
 
 @pytest.fixture
@@ -105,7 +87,7 @@ def project(workspace: Workspace, tmp_path: Path) -> Iterator[Path]:
     (folder / "train.py").write_text(TRAIN_PY)
     workspace.write_config(folder)
     yield folder
-    stop_runs(workspace, "testexperiment")
+    stop_runs(Experiment(workspace, "testexperiment"))
 
 
 @pytest.fixture
@@ -284,7 +266,7 @@ def test_w_names_the_workspace_config_from_any_folder(workspace: Workspace, tmp_
         assert done.returncode == 0, done.stderr
         assert Run.get(workspace, submitted_id(done.stderr)).get_status() == "Completed"
     finally:
-        stop_runs(workspace, "testexperiment")
+        stop_runs(Experiment(workspace, "testexperiment"))
 
 
 @pytest.mark.parametrize(

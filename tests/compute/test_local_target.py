@@ -10,7 +10,6 @@ waited for.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -18,27 +17,24 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
 from runyard import (
     Environment,
     Experiment,
-    NotFoundError,
     Run,
     RunConfiguration,
     RunyardError,
     ScriptRunConfig,
     Workspace,
 )
-from runyard.compute.submit import runner_log_folder
+from tests.conftest import poll_until, runner_ended, runner_log, stop_runs
 
 pytestmark = pytest.mark.slow
 
-T = TypeVar("T")
 
 TERMINAL = {"Completed", "Failed", "Canceled"}
 LIFECYCLE = ["Queued", "Preparing", "Starting", "Running", "Finalizing", "Completed"]
@@ -60,25 +56,6 @@ def write_script(folder: Path, name: str, source: str) -> Path:
     return path
 
 
-def poll(
-    check: Callable[[], T | None],
-    timeout: float,
-    what: str | Callable[[], str],
-    every: float = 0.05,
-) -> T:
-    """Call `check` until it returns something other than None/False, or fail after `timeout`
-    (`what` says what was awaited; a callable is asked only then)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found is not None and found is not False:
-            return found
-        if time.monotonic() > deadline:
-            said = what() if callable(what) else what
-            raise AssertionError(f"timed out after {timeout} s waiting for {said}")
-        time.sleep(every)
-
-
 def wait_for_status(run: Run, wanted: set[str], timeout: float) -> str:
     """Poll the run's status until it is one of `wanted`; returns it."""
 
@@ -86,27 +63,17 @@ def wait_for_status(run: Run, wanted: set[str], timeout: float) -> str:
         status = run.get_status()
         return status if status in wanted else None
 
-    return poll(
+    return poll_until(
         reached,
         timeout,
         lambda: f"run {run.id} to be {sorted(wanted)}; runner log:\n{runner_log(run.id)}",
     )
 
 
-def runner_log(run_id: str) -> str:
-    """The runner's own log, for assertion messages and for knowing it has ended."""
-    path = runner_log_folder() / f"{run_id}.log"
-    return path.read_text(errors="replace") if path.is_file() else ""
-
-
 def wait_for_runner_end(run_id: str, timeout: float) -> str:
-    """Wait until the run's runner process has finished (it logs "ended" or crashed)."""
-
-    def ended() -> str | None:
-        text = runner_log(run_id)
-        return text if (" ended " in text or "Traceback" in text) else None
-
-    return poll(ended, timeout, f"the runner of {run_id} to end", every=0.1)
+    """Wait until the run's runner process has finished; returns its log."""
+    poll_until(lambda: runner_ended(run_id), timeout, f"the runner of {run_id} to end", every=0.1)
+    return runner_log(run_id)
 
 
 def process_gone(pid: int) -> bool:
@@ -120,25 +87,6 @@ def process_gone(pid: int) -> bool:
     except OSError:
         return True
     return stat.rsplit(")", 1)[1].split()[0] == "Z"
-
-
-def stop_runs(experiment: Experiment, timeout: float = 30.0) -> None:
-    """Cancel what is still going and wait for every runner of the experiment to end."""
-    try:
-        runs = [r for r in experiment.get_runs(include_children=True) if r.type == "script"]
-    except NotFoundError:  # nothing was submitted
-        return
-    for run in runs:
-        if run.get_status() not in TERMINAL:
-            with contextlib.suppress(RunyardError):
-                run.cancel()
-    deadline = time.monotonic() + timeout
-    for run in runs:
-        while time.monotonic() < deadline:
-            text = runner_log(run.id)
-            if " ended " in text or "Traceback" in text:
-                break
-            time.sleep(0.1)
 
 
 @pytest.fixture(autouse=True)
@@ -246,14 +194,14 @@ def test_printed_line_is_in_the_run_logs_within_a_second_while_running(
     run = experiment.submit(
         ScriptRunConfig(source_directory=str(source), script="talk.py", arguments=[marker])
     )
-    store = experiment.workspace._transport.store
-    poll(marker.exists, 60, lambda: f"the script to print; {runner_log(run.id)}", every=0.01)
+    store = experiment.workspace.transport.store
+    poll_until(marker.exists, 60, lambda: f"the script to print; {runner_log(run.id)}", every=0.01)
     printed_at = time.monotonic()
 
     def first_line_stored() -> bool:
         return "first line" in [line.line for line in store.read_log_lines(run.id, "stdout")]
 
-    poll(first_line_stored, 1.0, "the first line to reach the run's logs", every=0.02)
+    poll_until(first_line_stored, 1.0, "the first line to reach the run's logs", every=0.02)
     assert time.monotonic() - printed_at <= 1.0
     assert run.get_status() == "Running"
 
@@ -293,7 +241,7 @@ def test_cancel_stops_the_script_and_the_processes_it_started(
     local_script_run = experiment.submit(run_config)
     print(local_script_run.get_status())
     wait_for_status(local_script_run, {"Running"}, 60)
-    poll(pids_file.exists, 30, "the script to write its pid")
+    poll_until(pids_file.exists, 30, "the script to write its pid")
     script_pid, helper_pid = (int(p) for p in pids_file.read_text().split())
 
     asked = time.monotonic()
@@ -305,7 +253,7 @@ def test_cancel_stops_the_script_and_the_processes_it_started(
     assert local_script_run.get_status() == "Canceled"
     assert took <= 5.0, f"cancel took {took:.1f} s"
     assert process_gone(script_pid)
-    poll(lambda: process_gone(helper_pid), 5, "the script's own child process to be gone")
+    poll_until(lambda: process_gone(helper_pid), 5, "the script's own child process to be gone")
 
 
 @SQLITE_LOCAL
@@ -329,7 +277,7 @@ def test_cancel_while_preparing_ends_canceled_and_never_starts_the_script(
     run = experiment.submit(
         ScriptRunConfig(source_directory=str(source), script="mark.py", arguments=[started])
     )
-    status = poll(
+    status = poll_until(
         lambda: (s := run.get_status()) != "Queued" and s, 60, "the runner to pick the run up", 0
     )
     assert status == "Preparing", f"the run went to {status} before the cancel could land"
@@ -435,7 +383,7 @@ def test_fail_while_running_is_not_overwritten_when_the_script_ends(
     run = experiment.submit(
         ScriptRunConfig(source_directory=str(source), script="slow.py", arguments=[started])
     )
-    poll(started.exists, 60, "the script to start")
+    poll_until(started.exists, 60, "the script to start")
     run.fail(ValueError("wrong training script"), error_code="WrongScript")
     wait_for_runner_end(run.id, 60)
     details = run.get_details()

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from runyard import Experiment, Run, ScriptRunConfig
-from tests.conftest import free_port
+from tests.conftest import free_port, poll_until
 
 pytestmark = pytest.mark.slow
 
@@ -239,18 +239,19 @@ def _runner_log(run: Run) -> str:
 
 
 def _lines(run: Run) -> list[str]:
-    return [line.line for line in run._transport.store.read_log_lines(run.id)]
+    return [line.line for line in run.experiment.workspace.transport.store.read_log_lines(run.id)]
 
 
 def _wait_for(what: str, check: Callable[[], bool], run: Run, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"{what}: not within {timeout:g} s; status {run.get_status()}, "
-                f"lines {_lines(run)}\nrunner log:\n{_runner_log(run)}"
-            )
-        time.sleep(0.1)
+    poll_until(
+        check,
+        timeout,
+        lambda: (
+            f"{what}; status {run.get_status()}, lines {_lines(run)}\n"
+            f"runner log:\n{_runner_log(run)}"
+        ),
+        every=0.1,
+    )
 
 
 def _ray_status(head: RayHead, run: Run) -> str:
@@ -352,10 +353,7 @@ def test_cancel_stops_the_ray_job_and_marks_the_run_canceled(
     assert time.monotonic() - asked < 10
     assert _ray_status(ray_head, run) == "STOPPED"
     script_pid = int(pid_file.read_text())
-    deadline = time.monotonic() + 10
-    while _alive(script_pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _alive(script_pid), f"the script (pid {script_pid}) still runs"
+    poll_until(lambda: not _alive(script_pid), 10, f"the script (pid {script_pid}) to end", 0.1)
     assert run.get_details()["runDefinition"]["targetType"] == "ray"
 
 

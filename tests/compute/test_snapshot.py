@@ -12,8 +12,8 @@ import pytest
 
 from runyard import Experiment, LimitExceededError, ScriptRunConfig, ValidationError
 from runyard.compute.snapshot import Snapshot, extract_snapshot, snapshot_directory
-from runyard.compute.submit import runner_log_folder
 from runyard.core.limits import Limits
+from tests.conftest import stop_runs
 
 LIMITS = Limits()
 
@@ -219,15 +219,7 @@ def submitted(experiment: Experiment, tmp_path: Path) -> Iterator[tuple[Experime
         {**SNAPSHOTTED, "data/huge.csv": "1,2,3", ".runyard/config.json": "{}"},
     )
     yield experiment, source
-    for run in experiment.get_runs():
-        if run.get_status() not in ("Completed", "Failed", "Canceled"):
-            run.cancel()
-        deadline = time.monotonic() + 30
-        log = runner_log_folder() / f"{run.id}.log"
-        while time.monotonic() < deadline and " ended " not in (
-            log.read_text() if log.is_file() else ""
-        ):
-            time.sleep(0.1)
+    stop_runs(experiment)
 
 
 @pytest.mark.slow

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from runyard import Experiment, NotFoundError, Run, Workspace
-from runyard.compute.submit import runner_log_folder
+from runyard import Experiment, Run, Workspace
+from tests.conftest import stop_runs
 
 pytestmark = pytest.mark.slow
 
@@ -28,20 +27,7 @@ def final(metric: object) -> float:
 def config(workspace: Workspace, tmp_path: Path) -> Iterator[Path]:
     """The test workspace's config.json; afterwards every sweep run is stopped and waited for."""
     yield workspace.write_config(tmp_path / "project")
-    try:
-        runs = list(Experiment(workspace, "sweep").get_runs(include_children=True))
-    except NotFoundError:
-        return
-    for run in runs:
-        if run.get_status() not in TERMINAL:
-            run.cancel()
-    deadline = time.monotonic() + 30
-    for run in runs:
-        log = runner_log_folder() / f"{run.id}.log"
-        while time.monotonic() < deadline and " ended " not in (
-            log.read_text() if log.is_file() else ""
-        ):
-            time.sleep(0.1)
+    stop_runs(Experiment(workspace, "sweep"))
 
 
 def test_readme_gives_the_command_the_test_runs() -> None:

@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from runyard.core.errors import InvalidStatusTransitionError
+from runyard.core.errors import ConflictError, InvalidStatusTransitionError, ValidationError
 from runyard.core.status import TERMINAL, TRANSITIONS, Status, check_transition, parse_status
 
 
@@ -48,5 +48,8 @@ def test_every_status_has_a_row_in_the_table() -> None:
 
 
 def test_unknown_status_name_is_refused_with_the_valid_names() -> None:
-    with pytest.raises(InvalidStatusTransitionError, match="NotStarted"):
+    with pytest.raises(ValidationError, match="NotStarted") as refused:
         parse_status("Done")
+    # Bad input (400), not a conflict with the run's state (409).
+    assert not isinstance(refused.value, ConflictError)
+    assert refused.value.http_status == 400

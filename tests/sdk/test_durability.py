@@ -15,6 +15,7 @@ import pytest
 
 from runyard import Experiment, LimitExceededError, Run, ValidationError, Workspace
 from runyard.core.limits import Limits
+from tests.conftest import poll_until
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +45,7 @@ def _start(script: Path, workspace: Workspace, *args: str) -> subprocess.Popen[s
 
 
 def _series(run: Run, name: str) -> tuple[list[int], list[float]]:
-    (series,) = run._transport.store.get_metric_series(run.id, [name])
+    (series,) = run.experiment.workspace.transport.store.get_metric_series(run.id, [name])
     return series.steps, series.values  # type: ignore[return-value]
 
 
@@ -78,14 +79,12 @@ def test_points_logged_200ms_before_sigkill_are_stored(
         line = proc.stdout.readline().strip()
         assert line, proc.stderr.read() if proc.stderr else "no output"
         run = Run(experiment, line)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            infos = run._transport.store.list_metrics(run.id)
-            if infos and infos[0].count > 5000:
-                break
-            time.sleep(0.05)
-        else:
-            pytest.fail("the script never got its points into the store")
+        store = run.experiment.workspace.transport.store
+        poll_until(
+            lambda: (infos := store.list_metrics(run.id)) and infos[0].count > 5000,
+            30,
+            "the script to get its points into the store",
+        )
         killed_at = time.time()
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)

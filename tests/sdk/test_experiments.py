@@ -7,7 +7,7 @@ def test_experiments_are_listed_with_run_counts(workspace: Workspace) -> None:
     for name, runs in (("a", 2), ("b", 1)):
         for _ in range(runs):
             Experiment(workspace, name).start_logging()
-    infos = {e.name: e for e in workspace._transport.store.list_experiments()}
+    infos = {e.name: e for e in workspace.transport.store.list_experiments()}
     assert (infos["a"].run_count, infos["a"].active_run_count) == (2, 2)
     assert infos["b"].run_count == 1
     assert [e.name for e in Experiment.list(workspace)] == ["a", "b"]
@@ -45,4 +45,13 @@ def test_archiving_an_experiment_that_was_never_used_creates_then_archives_it(
 
 def test_get_experiment_of_unknown_name_is_not_found(workspace: Workspace) -> None:
     with pytest.raises(NotFoundError, match="ghost"):
-        workspace._transport.store.get_experiment("ghost")
+        workspace.transport.store.get_experiment("ghost")
+
+
+def test_unknown_status_filter_is_bad_input_not_a_conflict(workspace: Workspace) -> None:
+    exp = Experiment(workspace, "filtered")
+    exp.start_logging().complete()
+    with pytest.raises(ValidationError, match="unknown run status 'Done'") as refused:
+        list(exp.get_runs(status="Done"))
+    assert refused.value.http_status == 400
+    assert [r.get_status() for r in exp.get_runs(status="Completed")] == ["Completed"]

@@ -56,6 +56,18 @@ def test_fail_records_code_and_message(experiment: Experiment) -> None:
     assert details["error"] == {"code": "DataError", "message": "bad data"}
 
 
+def test_fail_without_set_status_writes_the_points_and_leaves_the_status(
+    experiment: Experiment,
+) -> None:
+    run = experiment.start_logging()
+    run.log("loss", 0.5)
+    run.fail(error_details="not yet", _set_status=False)
+    assert run.get_status() == "Running"
+    assert run.get_metrics() == {"loss": 0.5}
+    run.fail(error_details="now")
+    assert run.get_details()["error"]["message"] == "now"
+
+
 def test_complete_inside_with_block_does_not_fail_on_exit(experiment: Experiment) -> None:
     with experiment.start_logging() as run:
         run.complete()
@@ -161,7 +173,7 @@ def test_wait_for_completion_shows_the_log_lines(
     experiment: Experiment, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run = experiment.start_logging()
-    store = experiment.workspace._transport.store
+    store = experiment.workspace.transport.store
     store.append_log_lines(run.id, "stdout", ["epoch 1", "epoch 2"])
     store.append_log_lines(run.id, "stderr", ["warning: slow"])
     run.complete()

@@ -98,7 +98,7 @@ def test_get_runs_filters_by_properties_and_tags(experiment: Experiment) -> None
 def test_get_runs_pages_through_many_runs_newest_first(experiment: Experiment) -> None:
     from runyard.core.entities import NewRun
 
-    store = experiment.workspace._transport.store
+    store = experiment.workspace.transport.store
     store.create_runs(
         [NewRun(run_id=f"bulk-{i:04d}", experiment_name=experiment.name) for i in range(250)]
     )

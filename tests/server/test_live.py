@@ -13,7 +13,7 @@ import pytest
 
 from runyard import Experiment, Workspace
 from runyard.sdk.workspace import close_all
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, poll_until
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_event_stream_carries_points_logs_and_status_then_ends(
     for i in range(5):
         run.log("loss", 1.0 / (i + 1))
     run.log("loss", math.nan)
-    ws._transport.store.append_log_lines(run.id, "stdout", ["epoch 1", "<b>not html</b>"])
+    ws.transport.store.append_log_lines(run.id, "stdout", ["epoch 1", "<b>not html</b>"])
     run.complete()
     events = _events(f"{_api(server, 'live')}/runs/{run.id}/events", until="end")
     kinds = [k for k, _ in events]
@@ -118,10 +118,7 @@ def test_silent_run_becomes_not_responding_and_comes_back(
     def status() -> str:
         return str(httpx.get(f"{api}/runs/beating").json()["status"])
 
-    deadline = time.monotonic() + 15
-    while status() != "NotResponding" and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert status() == "NotResponding"
+    poll_until(lambda: status() == "NotResponding", 15, "the silent run to be NotResponding")
     assert httpx.post(f"{api}/runs/beating/heartbeat").status_code == 204
     assert status() == "Running"
 
@@ -138,10 +135,11 @@ def test_run_without_heartbeats_is_left_alone(server: ServerProcess) -> None:
     )
     assert done.status_code == 200
     httpx.post(f"{api}/runs/probe/heartbeat")
-    deadline = time.monotonic() + 15
-    while httpx.get(f"{api}/runs/probe").json()["status"] != "NotResponding":
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    poll_until(
+        lambda: httpx.get(f"{api}/runs/probe").json()["status"] == "NotResponding",
+        15,
+        "the probe run to be NotResponding",
+    )
     assert httpx.get(f"{api}/runs/quiet-run").json()["status"] == "Running"
 
 

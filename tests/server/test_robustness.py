@@ -21,7 +21,7 @@ import pytest
 from runyard import Workspace
 from runyard.client.spool import SpooledBatch, read_pending
 from runyard.core.limits import Limits
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, poll_until
 
 pytestmark = pytest.mark.slow
 
@@ -264,14 +264,11 @@ def test_server_killed_during_ingest_loses_and_doubles_nothing(
     run_ids = [client.first_line() for client in started]
     reader = _Reader(first.url, "robust")
 
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        stored = sum(reader.count(run_id) for run_id in run_ids)
-        if stored > 0:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("no client got points into the server")
+    stored = poll_until(
+        lambda: sum(reader.count(run_id) for run_id in run_ids),
+        60,
+        "a client to get points into the server",
+    )
     first.kill()
     assert stored < clients * count, "the clients had finished before the kill"
     time.sleep(1.0)  # the scenario itself: the server is down for a second

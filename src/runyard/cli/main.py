@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from runyard import __version__
+from runyard.cli.options import open_workspace, output_options, parse_tag, workspace_option
 from runyard.cli.output import emit
+from runyard.cli.serve import server, sync, token
+from runyard.cli.submit import submit_script
 from runyard.core.errors import RunyardError, ValidationError
 from runyard.sdk.experiment import Experiment
 from runyard.sdk.run import Run
 from runyard.sdk.workspace import Workspace
-
-F = TypeVar("F", bound=Callable[..., Any])
+from runyard.version import __version__
 
 #: Exit codes scripts can rely on.
 EXIT_ERROR = 1
@@ -25,29 +25,6 @@ EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 
 _RUN_COLUMNS = ["runId", "experimentName", "status", "displayName", "startTimeUtc", "tags"]
-
-
-def output_options(func: F) -> F:
-    """`-o/--output json|table` and `--query JMESPATH`, on every command that prints."""
-    func = click.option("--query", default=None, help="JMESPath query applied to the JSON result.")(
-        func
-    )
-    func = click.option(
-        "-o", "--output", type=click.Choice(["json", "table"]), default="json", show_default=True
-    )(func)
-    return func
-
-
-def workspace_option(func: F) -> F:
-    """`-w/--workspace-config PATH`: a config.json or a folder to search from."""
-    return click.option(
-        "-w",
-        "--workspace-config",
-        "config",
-        default=None,
-        type=click.Path(path_type=Path),
-        help="config.json (or a folder to search up from); default: nearest, else ./.runyard",
-    )(func)
 
 
 class _Group(click.Group):
@@ -75,10 +52,6 @@ class _Group(click.Group):
                 f"error: {type(exc).__name__}: {exc} (rerun with --debug for details)", err=True
             )
             sys.exit(EXIT_ERROR)
-
-
-def _workspace(config: Path | None) -> Workspace:
-    return Workspace.from_config(config)
 
 
 @click.group(cls=_Group)
@@ -144,7 +117,7 @@ def experiment() -> None:
 @output_options
 def experiment_list(show_all: bool, config: Path | None, output: str, query: str | None) -> None:
     """Experiments with their run counts and last activity."""
-    store = _workspace(config)._transport.store
+    store = open_workspace(config).transport.store
     rows = [e.to_json_dict() for e in store.list_experiments(include_archived=show_all)]
     emit(rows, output, query, ["name", "runCount", "activeRunCount", "lastActivityUtc"])
 
@@ -169,8 +142,8 @@ def run_list(
     query: str | None,
 ) -> None:
     """Runs of an experiment, newest first, as Azure run documents."""
-    exp = Experiment(_workspace(config), experiment_name)
-    exp.workspace._transport.store.get_experiment(experiment_name)
+    exp = Experiment(open_workspace(config), experiment_name)
+    exp.workspace.transport.store.get_experiment(experiment_name)
     rows = []
     for found in exp.get_runs(status=status):
         rows.append(found.document())  # the search page holds it: no request per run
@@ -185,14 +158,7 @@ def run_list(
 @output_options
 def run_show(run_id: str, config: Path | None, output: str, query: str | None) -> None:
     """One run's document."""
-    emit(Run.get(_workspace(config), run_id).get_details(), output, query, _RUN_COLUMNS)
-
-
-def _parse_tag(text: str) -> tuple[str, str | None]:
-    key, sep, value = text.partition("=")
-    if not key:
-        raise ValidationError(f"--add-tag takes key=value or key, got {text!r}")
-    return key, value if sep else None
+    emit(Run.get(open_workspace(config), run_id).get_details(), output, query, _RUN_COLUMNS)
 
 
 @run.command("update")
@@ -204,9 +170,9 @@ def run_update(
     run_id: str, add_tags: tuple[str, ...], config: Path | None, output: str, query: str | None
 ) -> None:
     """Add or update tags of a run."""
-    target = Run.get(_workspace(config), run_id)
+    target = Run.get(open_workspace(config), run_id)
     if add_tags:
-        target.set_tags(dict(_parse_tag(t) for t in add_tags))
+        target.set_tags(dict(parse_tag(t) for t in add_tags))
     emit(target.get_details(), output, query, _RUN_COLUMNS)
 
 
@@ -216,13 +182,10 @@ def run_update(
 @output_options
 def run_cancel(run_id: str, config: Path | None, output: str, query: str | None) -> None:
     """Cancel a run."""
-    target = Run.get(_workspace(config), run_id)
+    target = Run.get(open_workspace(config), run_id)
     target.cancel()
     emit(target.get_details(), output, query, _RUN_COLUMNS)
 
-
-from runyard.cli.serve import server, sync, token  # noqa: E402
-from runyard.cli.submit import submit_script  # noqa: E402
 
 run.add_command(submit_script)
 cli.add_command(server)

@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
+from runyard.cli.options import output_options, parse_tag, workspace_option
 from runyard.cli.output import emit
 from runyard.core.status import Status
 from runyard.sdk.experiment import Experiment
@@ -49,9 +50,8 @@ def _run_config(name: str | None, source: Path) -> RunConfiguration | None:
 )
 @click.option("--tag", "tags", multiple=True, help="key=value; repeatable.")
 @click.option("--async", "no_wait", is_flag=True, help="Return once submitted.")
-@click.option("-w", "--workspace-config", "config", default=None, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Choice(["json", "table"]), default="json")
-@click.option("--query", default=None)
+@workspace_option
+@output_options
 @click.argument("script")
 @click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
 def submit_script(
@@ -68,9 +68,6 @@ def submit_script(
     arguments: tuple[str, ...],
 ) -> None:
     """Run SCRIPT [ARGUMENTS] as a tracked run; print its output until it ends."""
-    from runyard.cli.main import _parse_tag
-    from runyard.compute.submit import submit_script as submit
-
     workspace = Workspace.from_config(config)
     experiment = Experiment(workspace, experiment_name)
     script_config = ScriptRunConfig(
@@ -90,10 +87,9 @@ def submit_script(
         disable=not err.is_terminal,  # no stray blank line before a one-line error
     ) as progress:
         task = progress.add_task("snapshot", total=None)
-        run = submit(
-            experiment,
+        run = experiment.submit(
             script_config,
-            dict(_parse_tag(t) for t in tags),
+            dict(parse_tag(t, "--tag") for t in tags),
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
     err.print(f"submitted run {run.id} ({run.get_status()})", markup=False, highlight=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from runyard.artifacts import ArtifactStore
 from runyard.client.base import FileStore, Transport
 from runyard.core.limits import Limits
+from runyard.core.names import DEFAULT_WORKSPACE
 from runyard.store.base import TrackingStore
-from runyard.store.database import DEFAULT_WORKSPACE
 from runyard.store.sql import SqlTrackingStore
 
 

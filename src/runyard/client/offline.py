@@ -26,18 +26,19 @@ from runyard.core.entities import (
     RunFilter,
     run_changes,
 )
-from runyard.core.errors import ImmutablePropertyError, NotFoundError, RunyardError
+from runyard.core.errors import ImmutablePropertyError, NotFoundError, OfflineError
+from runyard.core.history import History
+from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
+from runyard.core.run_table import (
+    RunState,
+    RunTablePage,
+    RunTableQuery,
+    TableValues,
+    TableValuesQuery,
+)
 from runyard.core.status import TERMINAL, Status, check_transition
 from runyard.store.base import TrackingStore
-from runyard.store.logs import LogLine
-from runyard.store.rollups import History
-
-
-class OfflineError(RunyardError):
-    """The call needs the server, and this process runs in offline mode."""
-
-    http_status = 503
 
 
 def _needs_server(what: str) -> NoReturn:
@@ -192,6 +193,42 @@ class OfflineStore(TrackingStore):
 
     def get_metric_series(
         self, run_id: str, names: Sequence[str] | None = None, *, values_only: bool = False
+    ) -> list[MetricSeries]:
+        """Needs the server."""
+        _needs_server("reading metrics")
+
+    def get_metric_history_range(
+        self,
+        run_id: str,
+        name: str,
+        column: str,
+        max_points: int | None,
+        min_step: int | None,
+        max_step: int | None,
+    ) -> History:
+        """Needs the server."""
+        _needs_server("reading metric history")
+
+    def run_table(self, query: RunTableQuery) -> RunTablePage:
+        """Needs the server."""
+        _needs_server("listing runs")
+
+    def run_table_values(self, query: TableValuesQuery) -> TableValues:
+        """Needs the server."""
+        _needs_server("listing runs")
+
+    def cancel_run(self, run_id: str) -> Status:
+        """Needs the server."""
+        _needs_server("canceling runs")
+
+    def run_states(
+        self, experiment: str, after_pk: int | None, watched: Sequence[int] = ()
+    ) -> tuple[int, list[tuple[int, RunState]]]:
+        """Needs the server."""
+        _needs_server("following runs")
+
+    def read_points_since(
+        self, run_id: str, cursors: dict[tuple[str, str], tuple[int, int]], limit: int = 10_000
     ) -> list[MetricSeries]:
         """Needs the server."""
         _needs_server("reading metrics")

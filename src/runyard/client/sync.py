@@ -4,18 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from runyard.client.http import HttpTransport
 from runyard.client.pipeline import LoggingPipeline
 from runyard.client.spool import upload_orphans
+from runyard.core.limits import Limits
 
-if TYPE_CHECKING:
-    from runyard.sdk.workspace import Workspace
+
+class ServerWorkspace(Protocol):
+    """What syncing needs to know of a workspace on a server (an SDK `Workspace` has it)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def server_url(self) -> str | None: ...
+
+    @property
+    def token(self) -> str | None: ...
+
+    @property
+    def limits(self) -> Limits: ...
 
 
 def sync_spool(
-    workspace: Workspace, folder: Path, progress: Callable[[int, int], None] | None = None
+    workspace: ServerWorkspace, folder: Path, progress: Callable[[int, int], None] | None = None
 ) -> tuple[int, int]:
     """Send every batch and call left in the folder by ended processes; (items, points)."""
     assert workspace.server_url is not None

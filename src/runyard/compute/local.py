@@ -7,14 +7,19 @@ import os
 import queue
 import signal
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
-from typing import IO
+from collections.abc import Iterator, Mapping
+from typing import IO, Any
+
+from runyard.compute.targets import Launch, Target
 
 
 class LocalProcess:
     """A running script whose stdout and stderr are read line by line as they come."""
+
+    uploads_outputs = False
 
     def __init__(self, argv: list[str], cwd: str, env: dict[str, str]) -> None:
         self._lines: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
@@ -68,3 +73,26 @@ class LocalProcess:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
+
+    def error_text(self) -> str:
+        """A local script's failure is explained by its own stderr, which the runner has."""
+        return ""
+
+
+class LocalKind:
+    """The `local` kind: scripts run as child processes of the runner."""
+
+    def resolve(self, name: str, configured: Mapping[str, Any] | None) -> Target:
+        """A local target needs nothing but its name."""
+        return Target(name, "local")
+
+    def start(self, launch: Launch) -> LocalProcess:
+        """Start the script with the runner's environment plus the run's variables."""
+        env = dict(os.environ)
+        env.pop("RUNYARD_MODE", None)  # the runner's own mode is not the script's
+        env.update(launch.run_env)
+        argv = [launch.interpreter(sys.executable), launch.script, *launch.arguments]
+        return LocalProcess(argv, str(launch.workdir), env)
+
+
+KIND = LocalKind()

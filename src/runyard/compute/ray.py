@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from runyard.core.errors import TransportError
+from runyard.compute.targets import Launch, Target
+from runyard.core.errors import TransportError, ValidationError
 
 #: How long the job API may be unreachable before the run is given up as Failed.
 _API_PATIENCE = 10.0
@@ -18,6 +20,9 @@ _RAY_OWN_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+\s+\w+ job_manager\.py:\d+ 
 
 class RayJob:
     """A submitted Ray job whose logs are followed and which can be stopped."""
+
+    #: `runyard.compute.entry` uploads ./outputs on the cluster, where the files are.
+    uploads_outputs = True
 
     def __init__(
         self,
@@ -41,7 +46,6 @@ class RayJob:
         self.job_id = self.client.submit_job(
             entrypoint=shlex.join(argv), runtime_env=runtime_env, submission_id=job_id
         )
-        self.address = address
         self._seen = 0
         self._partial = ""
         self._finished = False
@@ -99,3 +103,43 @@ class RayJob:
         """Ray's own message for a failed job (e.g. the entrypoint's exit code)."""
         info = self._call("reading the job", lambda: self.client.get_job_info(self.job_id))
         return str(info.message or "")
+
+
+class RayKind:
+    """The `ray` kind: scripts run as jobs on an existing cluster, found by its address."""
+
+    def resolve(self, name: str, configured: Mapping[str, Any] | None) -> Target:
+        """A configured Ray target needs an address; the one named "ray" may take it from
+        RUNYARD_RAY_ADDRESS instead."""
+        if configured is not None:
+            address = configured.get("address")
+            if not address:
+                raise ValidationError(
+                    f"compute target {name!r} needs an 'address' (the Ray dashboard URL)"
+                )
+            return Target(name, "ray", str(address))
+        address = os.environ.get("RUNYARD_RAY_ADDRESS")
+        if not address:
+            raise ValidationError(
+                "the 'ray' target needs a cluster address: set RUNYARD_RAY_ADDRESS (e.g. "
+                "http://127.0.0.1:8265) or add it to config.json under compute_targets"
+            )
+        return Target(name, "ray", address)
+
+    def start(self, launch: Launch) -> RayJob:
+        """Submit the script through `runyard.compute.entry` with only the run's variables
+        (the runner's own environment stays on this machine)."""
+        if not launch.address:
+            raise ValidationError(f"run {launch.run_id} has no Ray cluster address")
+        python = launch.interpreter("python")
+        return RayJob(
+            launch.address,
+            f"runyard-{launch.run_id}",
+            [python, "-m", "runyard.compute.entry", launch.script, *launch.arguments],
+            str(launch.workdir),
+            dict(launch.run_env),
+            launch.pip_packages,
+        )
+
+
+KIND = RayKind()

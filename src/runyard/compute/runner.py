@@ -12,20 +12,21 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Protocol
 
-from runyard.compute.local import LocalProcess
 from runyard.compute.snapshot import extract_snapshot
+from runyard.compute.targets import Execution, Launch, target_kind
 from runyard.core.entities import RunError
 from runyard.core.errors import InvalidStatusTransitionError, RunyardError
+from runyard.core.run_environment import ENV_RUN_ID, ENV_SPOOL_DIR, ENV_WORKSPACE
 from runyard.core.status import Status
-from runyard.sdk.run import ENV_RUN_ID, Run
-from runyard.sdk.workspace import ENV_WORKSPACE, Workspace
+from runyard.sdk.run import Run
+from runyard.sdk.workspace import Workspace
 
 log = logging.getLogger("runyard.runner")
 
@@ -34,16 +35,6 @@ CANCEL_GRACE = 3.0
 _STATUS_EVERY = 0.5
 _LOGS_EVERY = 0.2
 _STDERR_TAIL = 30
-
-
-class Execution(Protocol):
-    """A started script on some target."""
-
-    def lines(self) -> object: ...
-
-    def poll(self) -> int | None: ...
-
-    def stop(self, grace: float) -> None: ...
 
 
 class _Interrupted(Exception):
@@ -60,7 +51,8 @@ class Runner:
     def __init__(self, run: Run, workspace: Workspace) -> None:
         self.run = run
         self.workspace = workspace
-        self.store = run._transport.store
+        self.transport = workspace.transport
+        self.store = self.transport.store
         self.definition = run.get_details()["runDefinition"]
         self.captured: dict[str, list[str]] = {"stdout": [], "stderr": []}
         self._pending: dict[str, list[str]] = {}
@@ -68,45 +60,36 @@ class Runner:
     def _status(self, status: Status, error: RunError | None = None) -> None:
         self.store.set_status(self.run.id, status, error)
 
-    def _environment(self, workdir: Path) -> dict[str, str]:
-        import os
-
-        env = dict(os.environ)
-        env.pop("RUNYARD_MODE", None)
+    def _run_env(self) -> dict[str, str]:
+        """The variables the script gets on any target: the user's, then the run's."""
+        env: dict[str, str] = {}
         env.update(self.definition.get("environment", {}).get("environment_variables", {}))
         env.update(self.definition.get("environmentVariables", {}))
         env[ENV_RUN_ID] = self.run.id
         env[ENV_WORKSPACE] = json.dumps(self.workspace.to_dict())
         env["PYTHONUNBUFFERED"] = "1"  # output reaches the logs as it is printed
+        if ENV_SPOOL_DIR in os.environ:
+            env[ENV_SPOOL_DIR] = os.environ[ENV_SPOOL_DIR]
         return env
 
     def _start(self, workdir: Path) -> Execution:
-        script = self.definition["script"]
-        arguments = list(self.definition.get("arguments", []))
         environment = self.definition.get("environment", {})
-        if self.definition.get("targetType") == "ray":
-            from runyard.compute.ray import RayJob
-
-            python = environment.get("python", {}).get("interpreter_path") or "python"
-            env = self._environment(workdir)
-            ray_env = {k: env[k] for k in (ENV_RUN_ID, ENV_WORKSPACE, "PYTHONUNBUFFERED")}
-            ray_env.update(environment.get("environment_variables", {}))
-            ray_env.update(self.definition.get("environmentVariables", {}))
-            if "RUNYARD_SPOOL_DIR" in env:
-                ray_env["RUNYARD_SPOOL_DIR"] = env["RUNYARD_SPOOL_DIR"]
-            return RayJob(
-                self.definition["targetAddress"],
-                f"runyard-{self.run.id}",
-                [python, "-m", "runyard.compute.entry", script, *arguments],
-                str(workdir),
-                ray_env,
-                list(environment.get("pip_packages", [])),
+        kind = target_kind(self.definition.get("targetType", "local"))
+        return kind.start(
+            Launch(
+                run_id=self.run.id,
+                script=self.definition["script"],
+                arguments=list(self.definition.get("arguments", [])),
+                workdir=workdir,
+                environment=environment,
+                run_env=self._run_env(),
+                address=self.definition.get("targetAddress"),
+                pip_packages=list(environment.get("pip_packages", [])),
             )
-        python = environment.get("python", {}).get("interpreter_path") or sys.executable
-        return LocalProcess([python, script, *arguments], str(workdir), self._environment(workdir))
+        )
 
     def _take_lines(self, execution: Execution) -> None:
-        for stream, line in execution.lines():  # type: ignore[attr-defined]
+        for stream, line in execution.lines():
             self.captured.setdefault(stream, []).append(line)
             self._pending.setdefault(stream, []).append(line)
 
@@ -141,8 +124,8 @@ class Runner:
         try:
             self._advance(Status.PREPARING)
             zip_path = workdir.parent / f"{workdir.name}.zip"
-            self.run._transport.files.get_snapshot(self.definition["snapshotId"], zip_path)
-            extract_snapshot(zip_path, workdir, self.run._limits)
+            self.transport.files.get_snapshot(self.definition["snapshotId"], zip_path)
+            extract_snapshot(zip_path, workdir, self.workspace.limits)
             zip_path.unlink()
             self._advance(Status.STARTING)
             execution = self._start(workdir)
@@ -194,7 +177,7 @@ class Runner:
         self._take_lines(execution)
         self._ship_lines()
         self._upload_logs()
-        if self.definition.get("targetType") != "ray":
+        if not execution.uploads_outputs:
             self._upload_outputs(workdir)
         return self._finish(code, stop_reason, execution)
 
@@ -226,8 +209,7 @@ class Runner:
             return Status.COMPLETED
         tail = self.captured.get("stderr") or self.captured.get("stdout") or []
         message = "\n".join(tail[-_STDERR_TAIL:])
-        if hasattr(execution, "error_text"):
-            message = message or execution.error_text()
+        message = message or execution.error_text()
         self._status(
             Status.FAILED,
             RunError(
@@ -260,12 +242,12 @@ def main(argv: list[str]) -> int:
         print(f"{ENV_WORKSPACE} is not set", file=sys.stderr)
         return 2
     run = Run.get(workspace, argv[1])
-    run._pipeline.watch(run.id)
+    workspace.pipeline.watch(run.id)
     try:
         status = Runner(run, workspace).execute()
     finally:
-        run._pipeline.unwatch(run.id)
-        run._pipeline.flush(60)
+        workspace.pipeline.unwatch(run.id)
+        workspace.pipeline.flush(60)
     log.info("run %s ended %s", run.id, status.value)
     return 0
 

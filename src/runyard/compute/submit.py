@@ -1,4 +1,9 @@
-"""Submitting a script: snapshot the source folder, create the run, start its runner."""
+"""Submitting a script: snapshot the source folder, create the run, start its runner.
+
+Works on a transport and plain configuration and returns the run's document; the SDK
+(`Experiment.submit`, `Run.submit_child`) builds the configuration from a
+`ScriptRunConfig` and wraps the document in a `Run`.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +15,37 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from runyard.client.base import Transport
 from runyard.compute.snapshot import snapshot_directory
 from runyard.compute.targets import resolve_target
-from runyard.core.entities import NewRun
+from runyard.core.entities import NewRun, RunDocument
+from runyard.core.limits import Limits
+from runyard.core.run_environment import ENV_RUN_ID, ENV_WORKSPACE
 from runyard.core.status import Status
 from runyard.core.tags import validate_tags
 
-if TYPE_CHECKING:
-    from runyard.sdk.experiment import Experiment
-    from runyard.sdk.run import Run
-    from runyard.sdk.script_run import ScriptRunConfig
-    from runyard.sdk.workspace import Workspace
+
+@dataclass(frozen=True)
+class ScriptSubmission:
+    """What to run, where and how: a script run configuration as plain values."""
+
+    experiment_name: str
+    source_directory: str
+    script: str
+    arguments: list[str]
+    #: The compute target's name (resolved against the workspace's "compute_targets").
+    target: str
+    #: `Environment.to_dict()`.
+    environment: dict[str, Any]
+    max_run_duration_seconds: int
+    environment_variables: dict[str, str] = field(default_factory=dict)
+    tags: Mapping[str, Any] = field(default_factory=dict)
+    parent_run_id: str | None = None
 
 
 def new_run_id(experiment_name: str) -> str:
@@ -39,11 +60,11 @@ def runner_log_folder() -> Path:
     return folder
 
 
-def start_runner(run_id: str, workspace: Workspace) -> int:
+def start_runner(run_id: str, workspace_config: Mapping[str, Any]) -> int:
     """Start the run's runner as a detached process (it outlives the submitter)."""
     env = dict(os.environ)
-    env.pop("RUNYARD_RUN_ID", None)  # the runner is not itself inside a run
-    env["RUNYARD_WORKSPACE_CONFIG"] = json.dumps(workspace.to_dict())
+    env.pop(ENV_RUN_ID, None)  # the runner is not itself inside a run
+    env[ENV_WORKSPACE] = json.dumps(workspace_config)
     with (runner_log_folder() / f"{run_id}.log").open("ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "runyard.compute.runner", run_id],
@@ -58,51 +79,52 @@ def start_runner(run_id: str, workspace: Workspace) -> int:
 
 
 def submit_script(
-    experiment: Experiment,
-    config: ScriptRunConfig,
-    tags: dict[str, Any] | None = None,
-    parent_run_id: str | None = None,
+    transport: Transport,
+    workspace_config: Mapping[str, Any],
+    limits: Limits,
+    submission: ScriptSubmission,
     progress: Callable[[int, int], None] | None = None,
-) -> Run:
-    """Snapshot, create the run (Queued) and start its runner; returns at once."""
-    from runyard.sdk.run import Run
+) -> RunDocument:
+    """Snapshot, create the run (Queued) and start its runner; returns at once.
 
-    workspace = experiment.workspace
-    script, run_config, arguments = config.resolved()
-    target = resolve_target(run_config.target, workspace)
-    snapshot = snapshot_directory(config.source_directory, workspace.limits, progress)
+    `workspace_config` is the workspace's config.json content: the runner finds the
+    workspace from it, and named compute targets come from its "compute_targets".
+    """
+    target = resolve_target(submission.target, workspace_config.get("compute_targets") or {})
+    tags = validate_tags(dict(submission.tags), limits)
+    snapshot = snapshot_directory(submission.source_directory, limits, progress)
     try:
-        workspace._transport.files.put_snapshot(snapshot.snapshot_id, snapshot.zip_path)
+        transport.files.put_snapshot(snapshot.snapshot_id, snapshot.zip_path)
     finally:
         snapshot.zip_path.unlink(missing_ok=True)
     definition = {
-        "script": script,
-        "arguments": arguments,
-        "sourceDirectory": str(Path(config.source_directory).resolve()),
+        "script": submission.script,
+        "arguments": submission.arguments,
+        "sourceDirectory": str(Path(submission.source_directory).resolve()),
         "snapshotId": snapshot.snapshot_id,
         "snapshotFiles": len(snapshot.files),
         "snapshotBytes": snapshot.size,
         "target": target.name,
         "targetType": target.kind,
         "targetAddress": target.address,
-        "environment": run_config.environment.to_dict(),
-        "environmentVariables": dict(run_config.environment_variables),
-        "maxRunDurationSeconds": run_config.max_run_duration_seconds,
+        "environment": submission.environment,
+        "environmentVariables": dict(submission.environment_variables),
+        "maxRunDurationSeconds": submission.max_run_duration_seconds,
     }
-    doc = workspace._transport.store.create_runs(
+    doc = transport.store.create_runs(
         [
             NewRun(
-                run_id=new_run_id(experiment.name),
-                experiment_name=experiment.name,
-                parent_run_id=parent_run_id,
+                run_id=new_run_id(submission.experiment_name),
+                experiment_name=submission.experiment_name,
+                parent_run_id=submission.parent_run_id,
                 status=Status.QUEUED,
                 target=target.name,
                 run_type="script",
                 submitted_by=getpass.getuser(),
-                tags=validate_tags(tags or {}, workspace.limits),
+                tags=tags,
                 run_definition=definition,
             )
         ]
     )[0]
-    start_runner(doc.run_id, workspace)
-    return Run._from_document(experiment, doc)
+    start_runner(doc.run_id, workspace_config)
+    return doc

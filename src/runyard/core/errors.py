@@ -72,5 +72,11 @@ class TransportError(RunyardError):
     http_status = 503
 
 
+class OfflineError(RunyardError):
+    """The call needs the server, and this process runs in offline mode (RUNYARD_MODE)."""
+
+    http_status = 503
+
+
 class StoreUnavailableError(TransportError):
     """The database could not be reached or stayed locked; the call may be retried."""

@@ -36,15 +36,20 @@ class Limits:
         """The defaults, with any `RUNYARD_LIMIT_*` environment variable applied."""
         overrides: dict[str, int] = {}
         for f in fields(cls):
-            raw = os.environ.get(f"RUNYARD_LIMIT_{f.name.upper()}")
+            variable = f"RUNYARD_LIMIT_{f.name.upper()}"
+            raw = os.environ.get(variable)
             if raw is None:
                 continue
             try:
-                overrides[f.name] = int(raw)
+                value = int(raw)
             except ValueError:
-                raise LimitExceededError(
-                    f"RUNYARD_LIMIT_{f.name.upper()} must be an integer, got {raw!r}"
-                ) from None
+                value = -1
+            if value < 0:  # a malformed setting is bad input, not a breached limit
+                raise ValidationError(
+                    f"{variable} must be a whole number of 0 or more (unset it for the default "
+                    f"{getattr(cls, f.name)}), got {raw!r}"
+                )
+            overrides[f.name] = value
         return cls(**overrides)
 
 

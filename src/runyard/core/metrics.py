@@ -54,8 +54,16 @@ class ValueType(IntEnum):
     NEG_ZERO = 5
 
 
+# Plain ints of the value types: they go into bulk inserts, where an enum member would not.
+_FLOAT = int(ValueType.FLOAT)
+_INT = int(ValueType.INT)
+_BOOL = int(ValueType.BOOL)
+_STR = int(ValueType.STR)
+_JSON = int(ValueType.JSON)
+_NEG_ZERO = int(ValueType.NEG_ZERO)
+
 #: Value types that are numbers (charts, min/max, rollups).
-NUMERIC_VTYPES = (0, 1, 2, 5)
+NUMERIC_VTYPES = (_FLOAT, _INT, _BOOL, _NEG_ZERO)
 
 
 def _has_control_chars(text: str) -> bool:
@@ -157,28 +165,28 @@ def encode_value(value: object) -> tuple[float | None, str | None, int]:
     kind = type(value)
     if kind is float:
         if value == 0.0 and math.copysign(1.0, value) < 0:
-            return 0.0, None, 5
-        return (None if value != value else value), None, 0  # type: ignore[return-value]
+            return 0.0, None, _NEG_ZERO
+        return (None if value != value else value), None, _FLOAT  # type: ignore[return-value]
     if kind is int:
-        return float(value), None, 1  # type: ignore[arg-type]
+        return float(value), None, _INT  # type: ignore[arg-type]
     if kind is bool:
-        return float(value), None, 2  # type: ignore[arg-type]
+        return float(value), None, _BOOL  # type: ignore[arg-type]
     if kind is str:
-        return None, value, 3  # type: ignore[return-value]
-    return None, json.dumps(value, allow_nan=True, separators=(",", ":")), 4
+        return None, value, _STR  # type: ignore[return-value]
+    return None, json.dumps(value, allow_nan=True, separators=(",", ":")), _JSON
 
 
 def decode_value(number: float | None, text: str | None, vtype: int) -> MetricValue:
     """The value a stored point stands for (the inverse of `encode_value`)."""
-    if vtype == 0:
+    if vtype == _FLOAT:
         return math.nan if number is None else number
-    if vtype == 1:
+    if vtype == _INT:
         return int(number) if number is not None else 0
-    if vtype == 2:
+    if vtype == _BOOL:
         return bool(number)
-    if vtype == 3:
+    if vtype == _STR:
         return text or ""
-    if vtype == 5:
+    if vtype == _NEG_ZERO:
         return -0.0
     decoded: MetricValue = json.loads(text) if text is not None else {}
     return decoded

@@ -6,6 +6,9 @@ import re
 
 from runyard.core.errors import LimitExceededError, ValidationError
 
+#: The workspace of a database that names none (and of a local folder).
+DEFAULT_WORKSPACE = "default"
+
 _EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from runyard.core.errors import InvalidStatusTransitionError
+from runyard.core.errors import InvalidStatusTransitionError, ValidationError
 
 
 class Status(StrEnum):
@@ -55,14 +55,15 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 
 
 def parse_status(value: str | Status) -> Status:
-    """Turn a status name into a `Status`, with an error that lists the valid names."""
+    """Turn a status name into a `Status`, with an error that lists the valid names.
+
+    An unknown name is malformed input (400), not a conflict with the run's state (409).
+    """
     try:
         return Status(value)
     except ValueError:
         allowed = ", ".join(s.value for s in Status)
-        raise InvalidStatusTransitionError(
-            f"unknown run status {value!r}; allowed: {allowed}"
-        ) from None
+        raise ValidationError(f"unknown run status {value!r}; allowed: {allowed}") from None
 
 
 def check_transition(current: Status, new: Status) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from runyard.core.entities import ExperimentInfo, NewRun, RunFilter
@@ -39,7 +39,7 @@ def iterate_runs(experiment: Experiment, run_filter: RunFilter) -> Iterator[Run]
     """Runs matching a filter, newest first, fetched a page at a time."""
     from runyard.sdk.run import Run
 
-    store = experiment.workspace._transport.store
+    store = experiment.workspace.transport.store
     token: str | None = None
     while True:
         docs, token = store.search_runs(run_filter, limit=100, page_token=token)
@@ -52,6 +52,38 @@ def iterate_runs(experiment: Experiment, run_filter: RunFilter) -> Iterator[Run]
             yield Run._from_document(exp, doc)
         if token is None:
             return
+
+
+def submit_run(
+    experiment: Experiment,
+    config: ScriptRunConfig,
+    tags: dict[str, Any] | None = None,
+    parent_run_id: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Run:
+    """Submit a script run of `experiment` (a child of `parent_run_id`, if given)."""
+    # Loaded on first submit: snapshots and targets are not needed to log or read runs.
+    from runyard.compute.submit import ScriptSubmission, submit_script
+    from runyard.sdk.run import Run
+
+    script, run_config, arguments = config.resolved()
+    workspace = experiment.workspace
+    submission = ScriptSubmission(
+        experiment_name=experiment.name,
+        source_directory=config.source_directory,
+        script=script,
+        arguments=arguments,
+        target=run_config.target,
+        environment=run_config.environment.to_dict(),
+        max_run_duration_seconds=run_config.max_run_duration_seconds,
+        environment_variables=dict(run_config.environment_variables),
+        tags=tags or {},
+        parent_run_id=parent_run_id,
+    )
+    doc = submit_script(
+        workspace.transport, workspace.to_dict(), workspace.limits, submission, progress
+    )
+    return Run._from_document(experiment, doc)
 
 
 class Experiment:
@@ -72,7 +104,7 @@ class Experiment:
         return self._info().archived
 
     def _info(self) -> ExperimentInfo:
-        return self.workspace._transport.store.get_or_create_experiment(self.name)
+        return self.workspace.transport.store.get_or_create_experiment(self.name)
 
     def start_logging(
         self,
@@ -93,7 +125,7 @@ class Experiment:
             check_length(
                 "description", description, limits.max_description_length, allow_empty=True
             )
-        doc = self.workspace._transport.store.create_runs(
+        doc = self.workspace.transport.store.create_runs(
             [
                 NewRun(
                     run_id=str(uuid.uuid4()),
@@ -118,13 +150,13 @@ class Experiment:
         config: ScriptRunConfig,
         tags: dict[str, Any] | None = None,
         show_output: bool = False,
+        progress: Callable[[int, int], None] | None = None,
         **_kwargs: Any,
     ) -> Run:
         """Submit a script as a run; returns it at once (status Queued) unless `show_output`,
-        which prints its output live and returns when it ends."""
-        from runyard.compute.submit import submit_script
-
-        run = submit_script(self, config, tags)
+        which prints its output live and returns when it ends. `progress(done, total)` is
+        called as the source folder's snapshot is written (bytes)."""
+        run = submit_run(self, config, tags, progress=progress)
         if show_output:
             run.wait_for_completion(show_output=True, raise_on_error=False)
         return run
@@ -156,11 +188,11 @@ class Experiment:
     def archive(self) -> None:
         """Hide the experiment from `Experiment.list`; its runs stay."""
         self._info()
-        self.workspace._transport.store.set_experiment_archived(self.name, True)
+        self.workspace.transport.store.set_experiment_archived(self.name, True)
 
     def reactivate(self, new_name: str | None = None) -> None:
         """Bring an archived experiment back."""
-        self.workspace._transport.store.set_experiment_archived(self.name, False)
+        self.workspace.transport.store.set_experiment_archived(self.name, False)
 
     @staticmethod
     def list(
@@ -173,7 +205,7 @@ class Experiment:
             raise ValidationError(
                 f"view_type must be ActiveOnly, ArchivedOnly or All, got {view_type!r}"
             )
-        infos = workspace._transport.store.list_experiments(
+        infos = workspace.transport.store.list_experiments(
             include_archived=view_type != "ActiveOnly"
         )
         if view_type == "ArchivedOnly":

@@ -11,19 +11,15 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-from runyard.core.errors import ImmutablePropertyError, RunyardError, ValidationError
+from runyard.core.errors import ImmutablePropertyError, RunyardError
 from runyard.core.limits import Limits
 from runyard.core.metrics import (
     MetricKind,
-    normalize_list,
-    normalize_value,
     shape_metric,
-    validate_metric_name,
-    validate_step,
 )
 from runyard.core.status import Status, check_transition
-from runyard.core.structured import validate_structured
 from runyard.core.tags import validate_properties, validate_tags
+from runyard.sdk.metric_checks import MetricChecks
 
 
 class OfflineRun:
@@ -34,6 +30,7 @@ class OfflineRun:
         self.number = 0
         self.parent: OfflineRun | None = None
         self._limits = limits or Limits.from_env()
+        self._checks = MetricChecks(self._limits)
         self._status = Status.RUNNING
         self._metrics: dict[str, tuple[MetricKind, dict[str, list[Any]]]] = {}
         self._tags: dict[str, str | None] = {}
@@ -48,79 +45,65 @@ class OfflineRun:
         )
 
     def _append(self, kind: MetricKind, name: str, column: str, values: list[Any]) -> None:
-        known = self._metrics.get(name)
-        if known is not None and known[0] is not kind:
-            raise ValidationError(f"metric {name!r} was logged as {known[0].value}")
+        self._checks.claim(name, kind)
         self._metrics.setdefault(name, (kind, {}))[1].setdefault(column, []).extend(values)
 
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
         """Check and print a scalar."""
-        name = validate_metric_name(name, self._limits)
-        value = normalize_value(name, value, self._limits)
-        validate_step(name, step)
+        name, value, _ = self._checks.scalar(name, value, description, step)
         self._append(MetricKind.SCALAR, name, "", [value])
         print(f"Attempted to log scalar metric {name}:\n{value}")
 
     def log_list(self, name: str, value: Any, description: str = "") -> None:
         """Check and print a list."""
-        name = validate_metric_name(name, self._limits)
-        values = normalize_list(name, value, self._limits)
+        name, values, _ = self._checks.list_values(name, value, description)
         self._append(MetricKind.LIST, name, "", values)
         print(f"Attempted to log list metric {name}:\n{values}")
 
     def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
         """Check and print a table row."""
-        self.log_table(name, {k: [v] for k, v in kwargs.items()}, description or "", _call="row")
+        name, columns, _ = self._checks.row(name, kwargs, description)
+        self._append_columns(name, columns, "row")
 
-    def log_table(
-        self, name: str, value: Mapping[str, Any], description: str = "", _call: str = "table"
-    ) -> None:
+    def log_table(self, name: str, value: Mapping[str, Any], description: str = "") -> None:
         """Check and print a table."""
-        name = validate_metric_name(name, self._limits)
-        if not isinstance(value, Mapping) or not value:
-            raise ValidationError(f"metric {name!r}: a table is a non-empty dict of columns")
-        columns = {
-            validate_metric_name(c, self._limits, "column name"): normalize_list(
-                name, v, self._limits
-            )
-            for c, v in value.items()
-        }
+        name, columns, _ = self._checks.table(name, value, description)
+        self._append_columns(name, columns, "table")
+
+    def _append_columns(self, name: str, columns: dict[str, list[Any]], call: str) -> None:
         for column, values in columns.items():
             self._append(MetricKind.TABLE, name, column, values)
-        print(f"Attempted to log {_call} metric {name}:\n{columns}")
+        print(f"Attempted to log {call} metric {name}:\n{columns}")
 
     def log_image(
         self, name: str, path: str | None = None, plot: Any = None, description: str = ""
     ) -> None:
         """Print that an image would have been logged."""
-        name = validate_metric_name(name, self._limits)
-        if (path is None) == (plot is None):
-            raise ValidationError(f"log_image {name!r}: give either path= or plot=, not both")
-        reference = str(path) if path is not None else "<plot>"
+        name, source, _ = self._checks.image(name, path, plot, description)
+        reference = str(source) if source is not None else "<plot>"
         self._append(MetricKind.IMAGE, name, "", [reference])
         print(f"Attempted to log image metric {name}:\n{reference}")
 
-    def _structured(self, kind: MetricKind, name: str, value: Any) -> None:
-        name = validate_metric_name(name, self._limits)
-        checked = validate_structured(name, kind, value, self._limits)
+    def _structured(self, kind: MetricKind, name: str, value: Any, description: str) -> None:
+        name, checked, _ = self._checks.structured(kind, name, value, description)
         self._append(kind, name, "", [checked])
         print(f"Attempted to log {kind.value} metric {name}:\n{checked}")
 
     def log_confusion_matrix(self, name: str, value: Any, description: str = "") -> None:
         """Check and print a confusion matrix."""
-        self._structured(MetricKind.CONFUSION_MATRIX, name, value)
+        self._structured(MetricKind.CONFUSION_MATRIX, name, value, description)
 
     def log_accuracy_table(self, name: str, value: Any, description: str = "") -> None:
         """Check and print an accuracy table."""
-        self._structured(MetricKind.ACCURACY_TABLE, name, value)
+        self._structured(MetricKind.ACCURACY_TABLE, name, value, description)
 
     def log_residuals(self, name: str, value: Any, description: str = "") -> None:
         """Check and print residuals."""
-        self._structured(MetricKind.RESIDUALS, name, value)
+        self._structured(MetricKind.RESIDUALS, name, value, description)
 
     def log_predictions(self, name: str, value: Any, description: str = "") -> None:
         """Check and print predictions."""
-        self._structured(MetricKind.PREDICTIONS, name, value)
+        self._structured(MetricKind.PREDICTIONS, name, value, description)
 
     def get_metrics(
         self, name: str | None = None, recursive: bool = False, **_kwargs: Any

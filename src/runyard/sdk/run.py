@@ -14,11 +14,12 @@ from runyard.client.pipeline import flush_timeout
 from runyard.core.entities import RunDocument, RunError
 from runyard.core.errors import RunyardError, TransportError
 from runyard.core.limits import check_length
-from runyard.core.metrics import MetricKind
 from runyard.core.names import validate_run_id
+from runyard.core.run_environment import ENV_RUN_ID
 from runyard.core.status import Status
 from runyard.core.tags import validate_properties, validate_tags
 from runyard.sdk.experiment import Experiment
+from runyard.sdk.metric_checks import MetricChecks
 from runyard.sdk.run_children import RunChildren
 from runyard.sdk.run_files import RunFiles
 from runyard.sdk.run_metrics import MetricLogging
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("runyard")
 
-#: Set by the runner of a submitted script: the id of the run it belongs to.
-ENV_RUN_ID = "RUNYARD_RUN_ID"
 ENV_EXPERIMENT = "RUNYARD_EXPERIMENT_NAME"
 
 
@@ -43,15 +42,16 @@ class Run(MetricLogging, RunFiles, RunChildren):
     ) -> None:
         doc = kwargs.pop("_document", None)
         if doc is None:
-            doc = experiment.workspace._transport.store.get_run(validate_run_id(run_id))
+            doc = experiment.workspace.transport.store.get_run(validate_run_id(run_id))
         self._experiment = experiment
         self._id = doc.run_id
         self._doc: RunDocument = doc
         workspace = experiment.workspace
         self._transport, self._pipeline = workspace._connection()
         self._limits = workspace.limits
-        self._kinds: dict[str, MetricKind] = {}
-        self._scalar_names: set[str] = set()
+        self._checks = MetricChecks(self._limits)
+        # The same set as the checker's: `log`'s fast path reads it without a call.
+        self._scalar_names = self._checks.scalar_names
 
     @classmethod
     def _from_document(cls, experiment: Experiment, doc: RunDocument) -> Run:
@@ -60,7 +60,7 @@ class Run(MetricLogging, RunFiles, RunChildren):
     @staticmethod
     def get(workspace: Workspace, run_id: str) -> Run:
         """The run with this id, whatever its experiment."""
-        doc = workspace._transport.store.get_run(validate_run_id(run_id))
+        doc = workspace.transport.store.get_run(validate_run_id(run_id))
         return Run._from_document(Experiment(workspace, doc.experiment_name), doc)
 
     @classmethod
@@ -234,7 +234,12 @@ class Run(MetricLogging, RunFiles, RunChildren):
     def fail(
         self, error_details: object = None, error_code: str | None = None, _set_status: bool = True
     ) -> None:
-        """Mark the run Failed, with the error (an exception or a message) recorded."""
+        """Mark the run Failed, with the error (an exception or a message) recorded.
+
+        `_set_status=False` (Azure's) only writes what is queued and leaves the status."""
+        if not _set_status:
+            self.flush()
+            return
         if isinstance(error_details, BaseException):
             message = f"{type(error_details).__name__}: {error_details}"
         else:

@@ -14,7 +14,7 @@ from runyard.core.limits import Limits, check_length
 from runyard.core.names import validate_run_id
 from runyard.core.status import Status, parse_status
 from runyard.core.tags import validate_tags
-from runyard.sdk.experiment import filter_dict, iterate_runs
+from runyard.sdk.experiment import filter_dict, iterate_runs, submit_run
 
 if TYPE_CHECKING:
     from runyard.client.base import Transport
@@ -97,9 +97,7 @@ class RunChildren:
         self, config: ScriptRunConfig, tags: dict[str, Any] | None = None, **_kwargs: Any
     ) -> Run:
         """Submit a script as a child of this run (e.g. one trial of a sweep)."""
-        from runyard.compute.submit import submit_script
-
-        return submit_script(self._experiment, config, tags, parent_run_id=self._id)
+        return submit_run(self._experiment, config, tags, parent_run_id=self._id)
 
     def get_children(
         self,

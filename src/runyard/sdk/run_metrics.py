@@ -10,21 +10,15 @@ import io
 import time
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runyard.core.errors import LimitExceededError, ValidationError
 from runyard.core.metrics import (
     MetricKind,
     MetricValue,
     PointBatch,
-    normalize_list,
-    normalize_value,
     shape_metric,
-    validate_metric_name,
-    validate_step,
 )
-from runyard.core.structured import validate_structured
+from runyard.sdk.metric_checks import MetricChecks
 
 if TYPE_CHECKING:
     from runyard.client.base import Transport
@@ -32,7 +26,6 @@ if TYPE_CHECKING:
     from runyard.core.limits import Limits
 
 _now = time.time
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".svg", ".webp", ".tif", ".tiff")
 
 
 def _image_file_stem(name: str) -> str:
@@ -47,7 +40,7 @@ class MetricLogging:
     _limits: Limits
     _pipeline: LoggingPipeline
     _transport: Transport
-    _kinds: dict[str, MetricKind]
+    _checks: MetricChecks
     _scalar_names: set[str]
 
     def _artifact_prefix(self) -> str:
@@ -56,35 +49,10 @@ class MetricLogging:
     def _flush_for_read(self) -> None:
         raise NotImplementedError
 
-    # Checks shared by every kind
-    def _check_name(self, name: object, kind: MetricKind) -> str:
-        """A valid name not already used for another kind (claimed only once logged)."""
-        known = self._kinds.get(name)  # type: ignore[call-overload]
-        if known is None:
-            return validate_metric_name(name, self._limits)
-        if known is not kind:
-            raise ValidationError(
-                f"metric {name!r} was logged as {known.value}; it cannot also be logged as "
-                f"{kind.value} (use another name)"
-            )
-        return name  # type: ignore[return-value]
-
-    def _check_description(self, description: object) -> str:
-        if description is None:
-            return ""
-        if not isinstance(description, str):
-            raise ValidationError(f"description must be a string, got {type(description).__name__}")
-        if len(description) > self._limits.max_description_length:
-            raise LimitExceededError(
-                f"description is {len(description)} characters long; the limit is "
-                f"{self._limits.max_description_length}"
-            )
-        return description
-
     def _queue(
         self, kind: MetricKind, name: str, description: str, values: list[Any], column: str = ""
     ) -> None:
-        self._kinds[name] = kind  # every check passed: the name is this kind's from now on
+        self._checks.claim(name, kind)
         n = len(values)
         batch = PointBatch(name, kind, column, description, [None] * n, values, [_now()] * n)
         self._pipeline.enqueue_batch(self._id, batch)
@@ -105,58 +73,27 @@ class MetricLogging:
     def _checked_scalar(
         self, name: str, value: Any, description: str, step: object
     ) -> tuple[Any, int | None]:
-        name = self._check_name(name, MetricKind.SCALAR)
-        self._check_description(description)
-        checked = normalize_value(name, value, self._limits), validate_step(name, step)
-        self._kinds[name] = MetricKind.SCALAR
-        self._scalar_names.add(name)
-        return checked
+        _, checked, checked_step = self._checks.scalar(name, value, description, step)
+        return checked, checked_step
 
     def log_list(self, name: str, value: Any, description: str = "") -> None:
         """Log a list of numbers (appended to what was logged under the name before)."""
         self._pipeline.raise_errors(self._id)
-        name = self._check_name(name, MetricKind.LIST)
-        values = normalize_list(name, value, self._limits)
-        self._queue(MetricKind.LIST, name, self._check_description(description), values)
+        name, values, description = self._checks.list_values(name, value, description)
+        self._queue(MetricKind.LIST, name, description, values)
 
     def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
         """Append one row to a table metric: `log_row("Cosine Wave", angle=0.5, cos=0.88)`."""
         self._pipeline.raise_errors(self._id)
-        self._log_columns(name, description, {k: [v] for k, v in kwargs.items()}, "log_row")
+        self._queue_columns(*self._checks.row(name, kwargs, description))
 
     def log_table(self, name: str, value: Mapping[str, Any], description: str = "") -> None:
         """Log a whole table given as `{column: [values]}`, columns of equal length."""
         self._pipeline.raise_errors(self._id)
-        if not isinstance(value, Mapping):
-            raise ValidationError(
-                f"metric {name!r}: log_table takes a dict of column -> list, "
-                f"got {type(value).__name__}"
-            )
-        self._log_columns(name, description, dict(value), "log_table")
+        self._queue_columns(*self._checks.table(name, value, description))
 
-    def _log_columns(
-        self, name: str, description: str | None, columns: dict[str, Any], call: str
-    ) -> None:
-        name = self._check_name(name, MetricKind.TABLE)
-        description = self._check_description(description)
-        if not columns:
-            raise ValidationError(f"metric {name!r}: {call} needs at least one column")
-        if len(columns) > self._limits.max_columns_per_row:
-            raise LimitExceededError(
-                f"metric {name!r}: {len(columns)} columns given; the limit is "
-                f"{self._limits.max_columns_per_row}"
-            )
-        checked: dict[str, list[Any]] = {}
+    def _queue_columns(self, name: str, columns: dict[str, list[Any]], description: str) -> None:
         for column, values in columns.items():
-            column = validate_metric_name(column, self._limits, "column name")
-            checked[column] = normalize_list(f"{name}.{column}", values, self._limits)
-        lengths = {len(v) for v in checked.values()}
-        if len(lengths) > 1:
-            raise ValidationError(
-                f"metric {name!r}: columns must be of equal length, got "
-                + ", ".join(f"{c}={len(v)}" for c, v in checked.items())
-            )
-        for column, values in checked.items():
             self._queue(MetricKind.TABLE, name, description, values, column)
 
     def log_image(
@@ -164,41 +101,20 @@ class MetricLogging:
     ) -> None:
         """Log an image file or a matplotlib figure (either `path` or `plot`, not both)."""
         self._pipeline.raise_errors(self._id)
-        name = self._check_name(name, MetricKind.IMAGE)
-        description = self._check_description(description)
-        if (path is None) == (plot is None):
-            raise ValidationError(f"log_image {name!r}: give either path= or plot=, not both")
+        name, source, description = self._checks.image(name, path, plot, description)
         stem = f"images/{_image_file_stem(name)}_{uuid.uuid4().hex[:8]}"
-        if path is not None:
-            source = Path(path)
-            if not source.is_file():
-                raise ValidationError(f"log_image {name!r}: no image file at {str(path)!r}")
-            suffix = source.suffix.lower()
-            if suffix not in IMAGE_SUFFIXES:
-                raise ValidationError(
-                    f"log_image {name!r}: {source.name!r} is not an image; allowed: "
-                    + ", ".join(IMAGE_SUFFIXES)
-                )
-            stored = self._transport.files.put_file(self._artifact_prefix(), stem + suffix, source)
+        files = self._transport.files
+        if source is not None:
+            stored = files.put_file(self._artifact_prefix(), stem + source.suffix.lower(), source)
         else:
-            savefig = getattr(plot, "savefig", None)
-            if savefig is None:
-                raise ValidationError(
-                    f"log_image {name!r}: plot must be a matplotlib figure (or pyplot), "
-                    f"got {type(plot).__name__}"
-                )
             buffer = io.BytesIO()
-            savefig(buffer, format="png")
-            stored = self._transport.files.put_bytes(
-                self._artifact_prefix(), stem + ".png", buffer.getvalue()
-            )
+            plot.savefig(buffer, format="png")
+            stored = files.put_bytes(self._artifact_prefix(), stem + ".png", buffer.getvalue())
         self._queue(MetricKind.IMAGE, name, description, [stored])
 
     def _log_structured(self, kind: MetricKind, name: str, value: Any, description: str) -> None:
         self._pipeline.raise_errors(self._id)
-        name = self._check_name(name, kind)
-        description = self._check_description(description)
-        checked = validate_structured(name, kind, value, self._limits)
+        name, checked, description = self._checks.structured(kind, name, value, description)
         self._queue(kind, name, description, [checked])
 
     def log_confusion_matrix(self, name: str, value: Any, description: str = "") -> None:

@@ -14,8 +14,8 @@ from runyard.client.base import Transport
 from runyard.client.pipeline import LoggingPipeline
 from runyard.core.errors import ValidationError
 from runyard.core.limits import Limits
-from runyard.core.names import validate_workspace_name
-from runyard.store.database import DEFAULT_WORKSPACE
+from runyard.core.names import DEFAULT_WORKSPACE, validate_workspace_name
+from runyard.core.run_environment import ENV_WORKSPACE
 
 if TYPE_CHECKING:
     from runyard.sdk.experiment import Experiment
@@ -25,8 +25,6 @@ log = logging.getLogger("runyard")
 CONFIG_FILE = "config.json"
 CONFIG_DIRS = (".runyard", ".azureml")
 LOCAL_FOLDER = ".runyard"
-#: Set by the runner of a submitted script: the workspace config as JSON text.
-ENV_WORKSPACE = "RUNYARD_WORKSPACE_CONFIG"
 
 _transports: dict[tuple[str, str, str, str], tuple[Transport, LoggingPipeline]] = {}
 _transports_lock = threading.Lock()
@@ -201,11 +199,14 @@ class Workspace:
             return found
 
     @property
-    def _transport(self) -> Transport:
+    def transport(self) -> Transport:
+        """How this workspace is reached (in-process store, HTTP or offline spool): shared
+        by every object of this workspace in this process."""
         return self._connection()[0]
 
     @property
-    def _pipeline(self) -> LoggingPipeline:
+    def pipeline(self) -> LoggingPipeline:
+        """The background logging pipeline of this workspace's transport in this process."""
         return self._connection()[1]
 
     @property

@@ -17,10 +17,12 @@ from runyard.artifacts import ArtifactStore
 from runyard.core.errors import AuthenticationError, PermissionDeniedError
 from runyard.core.limits import Limits
 from runyard.core.names import validate_workspace_name
+from runyard.core.roles import Grant, Role
 from runyard.server.config import ServerConfig, is_loopback
+from runyard.store.base import TrackingStore
 from runyard.store.database import Database
 from runyard.store.sql import SqlTrackingStore
-from runyard.store.tokens import Grant, Role, TokenStore
+from runyard.store.tokens import TokenStore
 
 _GRANT_TTL = 5.0
 _MAX_CACHED_GRANTS = 10_000
@@ -84,7 +86,7 @@ class Access:
 
     workspace: str
     role: Role
-    store: SqlTrackingStore
+    store: TrackingStore
     files: ArtifactStore
 
 
@@ -97,7 +99,7 @@ class AccessControl:
         self.files = files
         self.tokens = TokenStore(db)
         self.limits = Limits.from_env()
-        self._stores: dict[str, SqlTrackingStore] = {}
+        self._stores: dict[str, TrackingStore] = {}
         self._files: dict[str, ArtifactStore] = {}
         self._grants: dict[str, tuple[float, Grant | None]] = {}
         self._required: tuple[float, bool] = (0.0, False)
@@ -125,7 +127,7 @@ class AccessControl:
             self._grants[token] = (time.monotonic(), grant)
         return grant
 
-    def store(self, workspace: str) -> SqlTrackingStore:
+    def store(self, workspace: str) -> TrackingStore:
         """The store view of a workspace (created on first use)."""
         with self._lock:
             found = self._stores.get(workspace)

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from runyard import __version__
 from runyard.artifacts import ArtifactStore
 from runyard.server.access import AccessControl
 from runyard.server.config import ServerConfig
@@ -32,6 +31,7 @@ from runyard.server.routes import (
 from runyard.server.studio import mount_studio
 from runyard.store.database import Database
 from runyard.store.liveness import mark_silent_runs, prune_ingest_keys
+from runyard.version import __version__
 
 log = logging.getLogger("runyard.server")
 API_PREFIX = "/api/v1/workspaces/{workspace}"

@@ -22,8 +22,6 @@ from runyard.core.errors import NotFoundError, StoreUnavailableError, Validation
 from runyard.store.engine import create_engines, upgrade_to_head
 from runyard.store.schema import workspaces
 
-DEFAULT_WORKSPACE = "default"
-
 _open: dict[str, Database] = {}
 _open_lock = threading.Lock()
 

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, Double, func, literal, select
 
 from runyard.core.errors import ValidationError
+from runyard.core.history import History
 from runyard.core.metrics import NUMERIC_VTYPES, decode_value
-from runyard.store.rollups import History
 from runyard.store.schema import ROLLUP_BLOCK, metric_points, metric_rollups
 
 

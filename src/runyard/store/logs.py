@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, insert, select
 
+from runyard.core.log_lines import LogLine
 from runyard.store.schema import run_log_lines
-
-
-@dataclass(slots=True, frozen=True)
-class LogLine:
-    """One line of one stream of a run."""
-
-    stream: str
-    seq: int
-    time: float
-    line: str
 
 
 def append_lines(conn: Connection, run_pk: int, stream: str, lines: Sequence[str]) -> int:

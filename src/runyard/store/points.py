@@ -20,14 +20,16 @@ from runyard.core.metrics import (
     MetricKind,
     MetricSeries,
     PointBatch,
+    ValueType,
     decode_value,
     encode_value,
 )
 from runyard.store.rollups import rollup_rows, write_rollups
 from runyard.store.schema import metric_points, metrics
 
-_FLOAT_ONLY = 1 << 0
-_INT_ONLY = 1 << 1
+# Masks of the value types a batch holds (bit n: ValueType n).
+_FLOAT_ONLY = 1 << ValueType.FLOAT
+_INT_ONLY = 1 << ValueType.INT
 _INSERT_SQL = (
     "INSERT INTO metric_points (metric_id, step, seq, value, text, vtype, time) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"

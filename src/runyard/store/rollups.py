@@ -10,31 +10,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Connection, Double, func, literal, select
 
 from runyard.core.errors import ValidationError
+from runyard.core.history import History
 from runyard.core.metrics import NUMERIC_VTYPES, decode_value
 from runyard.store.schema import ROLLUP_BLOCK, metric_points, metric_rollups
 
 B = ROLLUP_BLOCK
-
-
-@dataclass(slots=True)
-class History:
-    """A metric's points for a chart: raw, or one entry per bucket of consecutive points."""
-
-    count: int
-    downsampled: bool
-    steps: list[int] = field(default_factory=list)
-    #: Raw: the values. Downsampled: each bucket's mean.
-    values: list[Any] = field(default_factory=list)
-    min: list[float | None] = field(default_factory=list)
-    max: list[float | None] = field(default_factory=list)
-    counts: list[int] = field(default_factory=list)
 
 
 def _block_row(

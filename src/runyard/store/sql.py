@@ -23,7 +23,7 @@ from runyard.core.errors import (
     ValidationError,
 )
 from runyard.core.limits import Limits
-from runyard.core.names import validate_experiment_name
+from runyard.core.names import DEFAULT_WORKSPACE, validate_experiment_name
 from runyard.core.run_table import (
     RunState,
     RunTablePage,
@@ -33,7 +33,7 @@ from runyard.core.run_table import (
 )
 from runyard.core.status import TERMINAL, Status, check_transition, parse_status
 from runyard.store.base import TrackingStore
-from runyard.store.database import DEFAULT_WORKSPACE, Database
+from runyard.store.database import Database
 from runyard.store.documents import experiment_info, load_documents
 from runyard.store.run_table import newest_run_pk, run_states, run_table_page, table_values
 from runyard.store.schema import (

@@ -8,13 +8,15 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, select
 
 from runyard.core.errors import NotFoundError
+from runyard.core.history import History
 from runyard.core.limits import Limits
+from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
 from runyard.store.database import Database
 from runyard.store.history_range import read_history_range
-from runyard.store.logs import LogLine, append_lines, list_streams, read_lines
+from runyard.store.logs import append_lines, list_streams, read_lines
 from runyard.store.points import list_metric_infos, read_series, read_since, write_points
-from runyard.store.rollups import History, read_history
+from runyard.store.rollups import read_history
 from runyard.store.schema import ingest_batches, metrics
 
 

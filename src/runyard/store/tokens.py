@@ -5,38 +5,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlalchemy import func, select, update
 
 from runyard.core.errors import NotFoundError, ValidationError
+from runyard.core.roles import Grant, Role
 from runyard.store.database import Database
 from runyard.store.schema import api_tokens, workspaces
 
 TOKEN_PREFIX = "ryt_"
-
-
-class Role(StrEnum):
-    """What a token may do: read; also write runs; also manage the workspace."""
-
-    READER = "reader"
-    CONTRIBUTOR = "contributor"
-    OWNER = "owner"
-
-    def allows(self, needed: Role) -> bool:
-        """Whether this role includes the `needed` one."""
-        order = [Role.READER, Role.CONTRIBUTOR, Role.OWNER]
-        return order.index(self) >= order.index(needed)
-
-
-@dataclass(frozen=True, slots=True)
-class Grant:
-    """What a presented token grants."""
-
-    workspace: str
-    role: Role
-    name: str
 
 
 def _hash(token: str) -> str:

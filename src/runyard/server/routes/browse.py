@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from runyard.artifacts.store import snapshot_name
 from runyard.core.errors import NotFoundError
+from runyard.core.roles import Role
 from runyard.server.access import Access, require
 from runyard.server.encoding import SafeJSONResponse
 from runyard.server.file_answers import (
@@ -24,7 +25,6 @@ from runyard.server.file_answers import (
     stream_file,
 )
 from runyard.server.routes.files import run_prefix
-from runyard.store.tokens import Role
 
 router = APIRouter(tags=["files"])
 Reader = Annotated[Access, Depends(require(Role.READER))]

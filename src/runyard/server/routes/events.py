@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
+from runyard.core.roles import Role
 from runyard.server.access import Access, require
 from runyard.server.encoding import dumps, to_jsonable
-from runyard.store.tokens import Role
 
 router = APIRouter(tags=["streams"])
 Reader = Annotated[Access, Depends(require(Role.READER))]

@@ -9,10 +9,10 @@ from starlette.concurrency import run_in_threadpool
 
 from runyard.core.entities import ExperimentInfo
 from runyard.core.names import validate_experiment_name
+from runyard.core.roles import Role
 from runyard.server.access import Access, require
 from runyard.server.encoding import SafeJSONResponse
 from runyard.server.models import Archive
-from runyard.store.tokens import Role
 
 router = APIRouter(tags=["experiments"])
 Reader = Annotated[Access, Depends(require(Role.READER))]

@@ -12,12 +12,12 @@ from starlette.concurrency import run_in_threadpool
 
 from runyard.artifacts.store import snapshot_name
 from runyard.core.errors import NotFoundError
+from runyard.core.roles import Role
 from runyard.server.access import Access, require
 from runyard.server.bodies import MAX_FILE_BODY, spool_body
 from runyard.server.encoding import SafeJSONResponse
 from runyard.server.file_answers import stream_file
 from runyard.server.models import FILE_BODY, FileList, StoredFile
-from runyard.store.tokens import Role
 
 router = APIRouter(tags=["files"])
 Reader = Annotated[Access, Depends(require(Role.READER))]

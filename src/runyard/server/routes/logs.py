@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from runyard.core.errors import ValidationError
+from runyard.core.log_lines import LogLine
+from runyard.core.roles import Role
 from runyard.server.access import Access, require
 from runyard.server.encoding import SafeJSONResponse
 from runyard.server.models import LogLines
-from runyard.store.logs import LogLine
-from runyard.store.tokens import Role
 
 router = APIRouter(tags=["logs"])
 Reader = Annotated[Access, Depends(require(Role.READER))]

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from runyard.core.errors import ValidationError
+from runyard.core.history import History
 from runyard.core.metrics import MetricInfo, PointBatch
+from runyard.core.roles import Role
 from runyard.core.wire import MEDIA_TYPE, decode_batches, decode_json_batches, encode_batches
 from runyard.server.access import Access, require
 from runyard.server.bodies import MAX_POINTS_BODY, read_body
 from runyard.server.encoding import SafeJSONResponse
 from runyard.server.models import POINTS_BODY, IngestAnswer
-from runyard.store.rollups import History
-from runyard.store.tokens import Role
 
 router = APIRouter(tags=["metrics"])
 Reader = Annotated[Access, Depends(require(Role.READER))]

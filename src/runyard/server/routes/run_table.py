@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from starlette.concurrency import run_in_threadpool
 
+from runyard.core.roles import Role
 from runyard.core.run_table import RunTablePage, RunTableQuery, TableValues, TableValuesQuery
 from runyard.server.access import Access, require
 from runyard.server.encoding import SafeJSONResponse
-from runyard.store.tokens import Role
 
 router = APIRouter(tags=["runs"])
 Reader = Annotated[Access, Depends(require(Role.READER))]

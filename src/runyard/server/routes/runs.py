@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from runyard.core.entities import RunDocument, validate_new_run
 from runyard.core.limits import check_length
+from runyard.core.roles import Role
 from runyard.core.tags import validate_properties, validate_tags
 from runyard.server.access import Access, require
 from runyard.server.encoding import SafeJSONResponse
@@ -23,7 +24,6 @@ from runyard.server.models import (
     StatusAnswer,
     UpdateRun,
 )
-from runyard.store.tokens import Role
 
 router = APIRouter(tags=["runs"])
 Reader = Annotated[Access, Depends(require(Role.READER))]

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from runyard import __version__
 from runyard.core.errors import AuthenticationError
+from runyard.core.roles import Role
 from runyard.server.access import (
     CSRF_COOKIE,
     CSRF_HEADER,
@@ -24,7 +24,7 @@ from runyard.server.access import (
     request_credentials,
 )
 from runyard.server.encoding import SafeJSONResponse
-from runyard.store.tokens import Role
+from runyard.version import __version__
 
 router = APIRouter(tags=["session"])
 _COOKIE_AGE = 30 * 24 * 3600
