@@ -79,12 +79,17 @@ def studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioSe
     server = ServerProcess(f"sqlite:///{folder / 'runyard.db'}", folder / "artifacts").start(
         timeout=120
     )
-    os.environ.setdefault("RUNYARD_SPOOL_DIR", str(folder / "spool"))
+    spool = os.environ.get("RUNYARD_SPOOL_DIR")
+    os.environ["RUNYARD_SPOOL_DIR"] = str(folder / "spool")  # the SDK's spool, not ~/.runyard
     try:
         yield StudioServer(server, folder, seed(server.url, folder))
     finally:
         close_all()
         server.stop()
+        if spool is None:
+            os.environ.pop("RUNYARD_SPOOL_DIR", None)
+        else:
+            os.environ["RUNYARD_SPOOL_DIR"] = spool
 
 
 @pytest.fixture(scope="session")
