@@ -167,5 +167,7 @@ export function LineChart(props: LineChartProps) {
     else u.setData(props.data, true);
   }, [props.zoom?.[0], props.zoom?.[1]]);
 
-  return <div class="chart" ref={box} role="img" aria-label={props.label} />;
+  // Band edges (series 2 and 3 where used) are drawn but kept out of the legend.
+  const banded = props.series.some((s) => s.faint);
+  return <div class={banded ? "chart chart-band" : "chart"} ref={box} role="img" aria-label={props.label} />;
 }
