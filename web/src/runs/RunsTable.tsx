@@ -148,7 +148,8 @@ function columnsFor(metricColumns: readonly MetricColumn[]): Column[] {
       return summary ? <span class="num">{formatValue(summary[column.agg])}</span> : "";
     },
   }));
-  return [...fixed, ...metrics];
+  // Chosen metric columns come right after the name, where they are seen without scrolling.
+  return [...fixed.slice(0, 2), ...metrics, ...fixed.slice(2)];
 }
 
 function sameSortKey(a: SortKey, b: SortKey): boolean {
