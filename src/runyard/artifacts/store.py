@@ -199,6 +199,19 @@ class ArtifactStore:
             names.append(name)
         return sorted(names)
 
+    def list_sizes(self, prefix: str) -> list[tuple[str, int]]:
+        """(name, size in bytes) of every file of the run, sorted by name, in one listing."""
+        base = self._run_root(prefix)
+        listed = []
+        for path, info in self._fs.find(base, detail=True).items():
+            if not path.startswith(base + "/") or info.get("type") != "file":
+                continue
+            name = path[len(base) + 1 :]
+            if self._local and _PARTIAL.fullmatch(posixpath.basename(name)):
+                continue
+            listed.append((name, int(info.get("size") or 0)))
+        return sorted(listed)
+
     def delete_prefix(self, prefix: str) -> None:
         """Delete every file of the run; a run without files is not an error."""
         base = self._run_root(prefix)

@@ -32,6 +32,13 @@ from runyard.core.history import History
 from runyard.core.limits import Limits
 from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricKind, MetricSeries, PointBatch
+from runyard.core.run_table import (
+    RunState,
+    RunTablePage,
+    RunTableQuery,
+    TableValues,
+    TableValuesQuery,
+)
 from runyard.core.status import Status
 from runyard.core.wire import MEDIA_TYPE, decode_batches, encode_batches
 from runyard.store.base import TrackingStore
@@ -227,6 +234,57 @@ class HttpTrackingStore(TrackingStore):
             min=[number(v) for v in h["min"]],
             max=[number(v) for v in h["max"]],
             counts=h["counts"],
+        )
+
+    def get_metric_history_range(
+        self,
+        run_id: str,
+        name: str,
+        column: str,
+        max_points: int | None,
+        min_step: int | None,
+        max_step: int | None,
+    ) -> History:
+        """A metric's chart points within a step range, downsampled by the server."""
+        params: dict[str, Any] = {"name": name, "column": column}
+        for key, value in (("max_points", max_points), ("min_step", min_step)):
+            if value is not None:
+                params[key] = value
+        if max_step is not None:
+            params["max_step"] = max_step
+        h = self._api.json("GET", f"/runs/{run_id}/metrics/history", params=params)
+        return History(
+            count=h["count"],
+            downsampled=h["downsampled"],
+            steps=h["steps"],
+            values=[number(v) for v in h["values"]] if h["downsampled"] else h["values"],
+            min=[number(v) for v in h["min"]],
+            max=[number(v) for v in h["max"]],
+            counts=h["counts"],
+        )
+
+    def run_table(self, query: RunTableQuery) -> RunTablePage:
+        """One page of the runs table, from the server."""
+        body = query.model_dump(mode="json")
+        return RunTablePage.model_validate(self._api.json("POST", "/runs/table", json=body))
+
+    def run_table_values(self, query: TableValuesQuery) -> TableValues:
+        """Distinct values of a field, from the server."""
+        body = query.model_dump(mode="json")
+        answer = self._api.json("POST", "/runs/table/values", json=body)
+        return TableValues.model_validate(answer)
+
+    def cancel_run(self, run_id: str) -> Status:
+        """Cancel the run on the server, as `Run.cancel()` does."""
+        return Status(self._api.json("POST", f"/runs/{run_id}/cancel")["status"])
+
+    def run_states(
+        self, experiment: str, after_pk: int | None, watched: Sequence[int] = ()
+    ) -> tuple[int, list[tuple[int, RunState]]]:
+        """The server's own feed of its status streams; a client follows the stream."""
+        raise ValidationError(
+            f"run states are read by the server; to follow experiment {experiment!r} live "
+            f"over HTTP, read GET /experiments/{experiment}/events"
         )
 
     def follow_logs(

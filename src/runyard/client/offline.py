@@ -31,6 +31,13 @@ from runyard.core.history import History
 from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
 from runyard.core.registry import ModelFilter, ModelVersion, NewModelVersion
+from runyard.core.run_table import (
+    RunState,
+    RunTablePage,
+    RunTableQuery,
+    TableValues,
+    TableValuesQuery,
+)
 from runyard.core.status import TERMINAL, Status, check_transition
 from runyard.store.base import TrackingStore
 
@@ -190,6 +197,36 @@ class OfflineStore(TrackingStore):
     ) -> list[MetricSeries]:
         """Needs the server."""
         _needs_server("reading metrics")
+
+    def get_metric_history_range(
+        self,
+        run_id: str,
+        name: str,
+        column: str,
+        max_points: int | None,
+        min_step: int | None,
+        max_step: int | None,
+    ) -> History:
+        """Needs the server."""
+        _needs_server("reading metric history")
+
+    def run_table(self, query: RunTableQuery) -> RunTablePage:
+        """Needs the server."""
+        _needs_server("listing runs")
+
+    def run_table_values(self, query: TableValuesQuery) -> TableValues:
+        """Needs the server."""
+        _needs_server("listing runs")
+
+    def cancel_run(self, run_id: str) -> Status:
+        """Needs the server."""
+        _needs_server("canceling runs")
+
+    def run_states(
+        self, experiment: str, after_pk: int | None, watched: Sequence[int] = ()
+    ) -> tuple[int, list[tuple[int, RunState]]]:
+        """Needs the server."""
+        _needs_server("following runs")
 
     def read_points_since(
         self,

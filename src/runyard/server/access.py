@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -25,6 +27,58 @@ from runyard.store.tokens import TokenStore
 #: Seconds a token check is reused: how long a revoked token may still work (open streams too).
 _GRANT_TTL = 2.0
 _MAX_CACHED_GRANTS = 10_000
+
+#: The studio's sign-in: the token in an HttpOnly cookie, and a readable CSRF cookie whose
+#: value every cookie-authenticated write echoes in a header (double submit).
+SESSION_COOKIE = "runyard_session"
+CSRF_COOKIE = "runyard_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def csrf_value(token: str) -> str:
+    """The CSRF value that belongs to a session token: derived, so every server process
+    checks it without shared state, and a cookie planted by a sibling site cannot match."""
+    return hashlib.sha256(b"runyard-csrf\0" + token.encode()).hexdigest()
+
+
+def check_same_origin(request: Request) -> None:
+    """Refuse a write a browser sent from another site (its Origin names another host)."""
+    if request.method in SAFE_METHODS:
+        return
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    hosts = {request.headers.get("host", ""), request.headers.get("x-forwarded-host", "")}
+    if origin == "null" or origin.split("://", 1)[-1].rstrip("/") not in hosts - {""}:
+        raise PermissionDeniedError(
+            f"refusing a cross-site request from {origin!r}: the studio and scripts call this "
+            "server from its own origin"
+        )
+
+
+def request_credentials(request: Request) -> str | None:
+    """The Authorization header a request authenticates with: its own Bearer header, else
+    the session cookie, which for a write also needs the matching CSRF header."""
+    check_same_origin(request)
+    header = request.headers.get("authorization")
+    if header:
+        return header
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        expected = csrf_value(token)
+        if not (
+            hmac.compare_digest(sent, expected)
+            and hmac.compare_digest(request.cookies.get(CSRF_COOKIE, ""), expected)
+        ):
+            raise PermissionDeniedError(
+                f"a change made with the sign-in cookie needs the {CSRF_HEADER} header set to "
+                f"the value of the {CSRF_COOKIE} cookie (cross-site request forgery protection)"
+            )
+    return f"Bearer {token}"
 
 
 @dataclass(frozen=True)
@@ -130,8 +184,7 @@ def require(needed: Role) -> Callable[..., Coroutine[Any, Any, Access]]:
 
     async def dependency(request: Request, workspace: str) -> Access:
         control: AccessControl = request.app.state.access
-        return await run_in_threadpool(
-            control.authorize, workspace, request.headers.get("authorization"), needed
-        )
+        header = request_credentials(request)
+        return await run_in_threadpool(control.authorize, workspace, header, needed)
 
     return dependency

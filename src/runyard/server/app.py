@@ -22,8 +22,21 @@ from runyard.server.config import ServerConfig
 from runyard.server.errors import install_error_handlers
 from runyard.server.gate import RequestGate
 from runyard.server.models import ERROR_RESPONSES
-from runyard.server.routes import events, experiments, files, logs, metrics, models, runs
+from runyard.server.routes import (
+    browse,
+    events,
+    experiment_events,
+    experiments,
+    files,
+    logs,
+    metrics,
+    models,
+    run_table,
+    runs,
+    session,
+)
 from runyard.server.streams import StreamHub
+from runyard.server.studio import mount_studio
 from runyard.store.database import Database
 from runyard.store.liveness import mark_silent_runs, prune_ingest_keys
 from runyard.version import __version__
@@ -117,12 +130,27 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.state.streams = StreamHub(db, config.stream_poll_interval)
     install_error_handlers(app)
     _serve_docs(app)
-    for module in (experiments, runs, metrics, files, logs, events, models):
+    app.include_router(session.router, prefix="/api/v1")
+    modules = (
+        experiments,
+        run_table,
+        runs,
+        metrics,
+        browse,
+        files,
+        logs,
+        events,
+        experiment_events,
+        models,
+    )
+    for module in modules:
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/api/v1/health", tags=["server"])
     async def health() -> dict[str, str]:
         """The server answers; with its version."""
         return {"status": "ok", "version": __version__}
+
+    mount_studio(app)
 
     return app

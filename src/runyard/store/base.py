@@ -11,6 +11,13 @@ from runyard.core.limits import Limits
 from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
 from runyard.core.registry import ModelFilter, ModelVersion, NewModelVersion
+from runyard.core.run_table import (
+    RunState,
+    RunTablePage,
+    RunTableQuery,
+    TableValues,
+    TableValuesQuery,
+)
 from runyard.core.status import Status
 
 
@@ -112,6 +119,41 @@ class TrackingStore(ABC):
         self, run_id: str, name: str, column: str = "", max_points: int | None = None
     ) -> History:
         """A metric's points for a chart, downsampled to `max_points` buckets if longer."""
+
+    @abstractmethod
+    def get_metric_history_range(
+        self,
+        run_id: str,
+        name: str,
+        column: str,
+        max_points: int | None,
+        min_step: int | None,
+        max_step: int | None,
+    ) -> History:
+        """A metric's chart points within a step range (a zoomed chart), bucketed past
+        `max_points` like `get_metric_history`."""
+
+    # The studio's runs table
+    @abstractmethod
+    def run_table(self, query: RunTableQuery) -> RunTablePage:
+        """One page of an experiment's runs sorted by any column, with metric summaries and
+        children counted by status."""
+
+    @abstractmethod
+    def run_table_values(self, query: TableValuesQuery) -> TableValues:
+        """Distinct values of a field across an experiment's runs (for filter pickers)."""
+
+    @abstractmethod
+    def cancel_run(self, run_id: str) -> Status:
+        """Cancel as `Run.cancel()` does: interactive runs end Canceled, submitted ones get
+        CancelRequested (ConflictError once the run has ended)."""
+
+    @abstractmethod
+    def run_states(
+        self, experiment: str, after_pk: int | None, watched: Sequence[int] = ()
+    ) -> tuple[int, list[tuple[int, RunState]]]:
+        """The server's feed of an experiment's status stream: the newest run's key, and
+        the states of unended runs, runs newer than `after_pk` and the `watched` ones."""
 
     @abstractmethod
     def read_points_since(

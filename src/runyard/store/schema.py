@@ -78,6 +78,11 @@ runs = Table(
     Index(None, "experiment_id", "id"),
     Index(None, "experiment_id", "status"),
     Index(None, "parent_id"),
+    # The studio's runs table: count and page an experiment's top-level runs; an
+    # experiment's last activity, and sorting by start or end.
+    Index(None, "experiment_id", "parent_id", "id"),
+    Index(None, "experiment_id", "start_time"),
+    Index(None, "experiment_id", "end_time"),
 )
 
 run_tags = Table(
@@ -124,6 +129,9 @@ metrics = Table(
     Column("max_value", Double, nullable=True),
     UniqueConstraint("run_id", "name", "column"),
     Index(None, "name", "last_number"),
+    # Sorting the runs table by a metric's lowest or highest value walks these.
+    Index(None, "name", "min_value"),
+    Index(None, "name", "max_value"),
 )
 
 # No foreign key on points: checking one per inserted row would halve ingest speed, and

@@ -24,11 +24,19 @@ from runyard.core.errors import (
 )
 from runyard.core.limits import Limits
 from runyard.core.names import DEFAULT_WORKSPACE, validate_experiment_name
+from runyard.core.run_table import (
+    RunState,
+    RunTablePage,
+    RunTableQuery,
+    TableValues,
+    TableValuesQuery,
+)
 from runyard.core.status import TERMINAL, Status, check_transition, parse_status
 from runyard.store.base import TrackingStore
 from runyard.store.changes import notify_run_changed
 from runyard.store.database import Database
 from runyard.store.documents import experiment_info, load_documents
+from runyard.store.run_table import newest_run_pk, run_states, run_table_page, table_values
 from runyard.store.schema import (
     experiments,
     run_properties,
@@ -247,6 +255,48 @@ class SqlTrackingStore(RunData, ModelVersions, TrackingStore):
             if run_filter.order_by_metric is not None:
                 return docs, str(int(page_token or 0) + limit)
             return docs, str(self._run_pk(conn, docs[-1].run_id))
+
+    def run_table(self, query: RunTableQuery) -> RunTablePage:
+        """One page of the runs table: sorted by any column, with metric summaries and
+        children counts for the whole page in two queries."""
+        with self.db.read() as conn:
+            exp = self._experiment_row(conn, query.experiment)
+            if exp is None:
+                raise NotFoundError(f"no experiment named {query.experiment!r}")
+            parent_pk = None if query.parent is None else self._run_pk(conn, query.parent)
+            return run_table_page(conn, query, exp.id, parent_pk)
+
+    def run_table_values(self, query: TableValuesQuery) -> TableValues:
+        """Distinct values of a field over an experiment's runs (for filter pickers)."""
+        with self.db.read() as conn:
+            exp = self._experiment_row(conn, query.experiment)
+            if exp is None:
+                raise NotFoundError(f"no experiment named {query.experiment!r}")
+            return table_values(conn, exp.id, query.field)
+
+    def run_states(
+        self, experiment: str, after_pk: int | None, watched: Sequence[int] = ()
+    ) -> tuple[int, list[tuple[int, RunState]]]:
+        """For the runs table's live stream: the newest run id, and (id, state) of the
+        experiment's unended runs, of runs newer than `after_pk` and of the `watched` ones
+        (with `after_pk` None: newer than the newest, so only the unended ones)."""
+        with self.db.read() as conn:
+            exp = self._experiment_row(conn, experiment)
+            if exp is None:
+                raise NotFoundError(f"no experiment named {experiment!r}")
+            newest = newest_run_pk(conn, exp.id)
+            return newest, run_states(
+                conn, exp.id, newest if after_pk is None else after_pk, watched
+            )
+
+    def cancel_run(self, run_id: str) -> Status:
+        """Cancel as `Run.cancel()` does: an interactive run ends Canceled at once, a
+        submitted one is asked to stop (CancelRequested) and its runner ends it."""
+        doc = self.get_run(run_id)
+        if doc.status.is_terminal:
+            raise ConflictError(f"run {run_id!r} has already ended ({doc.status.value})")
+        wanted = Status.CANCELED if doc.run_type == "interactive" else Status.CANCEL_REQUESTED
+        return self.set_status(run_id, wanted)
 
     def update_run(
         self,

@@ -15,6 +15,7 @@ from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
 from runyard.store.changes import notify_run_changed
 from runyard.store.database import Database
 from runyard.store.ingest import write_points
+from runyard.store.history_range import read_history_range
 from runyard.store.logs import append_lines, list_streams, read_lines
 from runyard.store.points import list_metric_infos, read_series, read_since
 from runyard.store.rollups import read_history
@@ -76,6 +77,31 @@ class RunData:
                 label = name if not column else f"{name}.{column}"
                 raise NotFoundError(f"run {run_id!r} has no metric {label!r}")
             return read_history(conn, metric, max_points)
+
+    def get_metric_history_range(
+        self,
+        run_id: str,
+        name: str,
+        column: str,
+        max_points: int | None,
+        min_step: int | None,
+        max_step: int | None,
+    ) -> History:
+        """A metric's chart history within a step range (a zoomed chart), bucketed like
+        `get_metric_history` past `max_points`."""
+        with self.db.read() as conn:
+            pk = self._run_pk(conn, run_id)
+            metric = conn.execute(
+                select(metrics).where(
+                    metrics.c.run_id == pk, metrics.c.name == name, metrics.c.column == column
+                )
+            ).first()
+            if metric is None:
+                label = name if not column else f"{name}.{column}"
+                raise NotFoundError(f"run {run_id!r} has no metric {label!r}")
+            low = -(2**63) if min_step is None else min_step
+            high = 2**63 - 1 if max_step is None else max_step
+            return read_history_range(conn, metric, max_points, low, high)
 
     def read_points_since(
         self,

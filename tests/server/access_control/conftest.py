@@ -78,6 +78,7 @@ def victim(secured: Secured, client: httpx.Client) -> Victim:
         "description": "a run other teams must not touch",
         "tags": {"stage": "train"},
         "properties": {"owner": TEAM_A},
+        "run_definition": {"snapshotId": snapshot_id},
     }
     frame = {"content-type": MEDIA_TYPE, **owner}
     for response in (

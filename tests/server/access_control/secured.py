@@ -249,6 +249,15 @@ def api_calls(client: httpx.Client, workspace: str, victim: Victim) -> list[Call
         call("GET", "/runs/{run_id}/logs", params={"stream": "stdout"}),
         call("GET", "/runs/{run_id}/logs/streams"),
         call("GET", "/runs/{run_id}/events"),
+        call("GET", "/experiments/{name}/events"),
+        call("POST", "/runs/table", json_body={"experiment": exp, "metrics": ["loss"]}),
+        call("POST", "/runs/table/values", json_body={"experiment": exp, "field": "tag_keys"}),
+        call("GET", "/runs/{run_id}/file-tree"),
+        call("GET", "/runs/{run_id}/file-preview/{name}", name=MODEL_FILE),
+        call("GET", "/runs/{run_id}/snapshot"),
+        call("GET", "/runs/{run_id}/snapshot/files/{name}", name="train.py"),
+        call("GET", "/runs/{run_id}/snapshot/preview/{name}", name="train.py"),
+        call("GET", "/runs/{run_id}/snapshot/zip"),
         call(
             "PUT", "/snapshots/{snapshot_id}", snapshot=victim.new_snapshot_id, content=source_zip()
         ),
@@ -269,6 +278,7 @@ def api_calls(client: httpx.Client, workspace: str, victim: Victim) -> list[Call
         call("POST", model + "/properties", json_body={"properties": {"intruder": "yes"}}),
         call("GET", model + "/files/{name}", name="model.txt"),
         call("POST", "/experiments/{name}/archive", json_body={"archived": True}),
+        call("POST", "/runs/{run_id}/cancel"),
         call("POST", "/runs/{run_id}/status", json_body={"status": "Canceled", "error": None}),
     ]
     known = {(c.method, c.template) for c in calls}

@@ -31,7 +31,8 @@ def test_reader_may_read_and_search_but_every_write_is_refused(
     before = visible_state(client, owner_a, victim)
 
     def expected(call: Call) -> tuple[int, str | None]:
-        reads = call.method == "GET" or call.template.endswith("/search")
+        searches = ("/search", "/runs/table", "/runs/table/values")
+        reads = call.method == "GET" or call.template.endswith(searches)
         return (200, None) if reads else (403, "PermissionDeniedError")
 
     wrong = unexpected_answers(client, calls, secured.auth(TEAM_A, "reader"), expected)

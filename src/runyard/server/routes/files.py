@@ -17,6 +17,7 @@ from runyard.core.roles import Role
 from runyard.server.access import Access, require
 from runyard.server.bodies import server_config, spool_body
 from runyard.server.encoding import SafeJSONResponse
+from runyard.server.file_answers import stream_file
 from runyard.server.models import FILE_BODY, FileList, StoredFile
 
 router = APIRouter(tags=["files"])
@@ -57,13 +58,7 @@ async def download_file(access: Reader, run_id: str, name: str) -> Response:
     if not await run_in_threadpool(access.files.exists, prefix, name):
         raise NotFoundError(f"run {run_id!r} has no file {name!r}")
     handle = await run_in_threadpool(access.files.open_read, prefix, name)
-
-    def chunks() -> Iterator[bytes]:
-        with handle:
-            while chunk := handle.read(1024 * 1024):
-                yield chunk
-
-    return StreamingResponse(chunks(), media_type="application/octet-stream")
+    return stream_file(handle, name)
 
 
 @router.put("/snapshots/{snapshot_id}", status_code=204, openapi_extra=FILE_BODY)

@@ -149,16 +149,27 @@ async def metric_history(
     name: str,
     column: str = "",
     max_points: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    min_step: Annotated[int | None, Query(ge=-(2**63), le=2**63 - 1)] = None,
+    max_step: Annotated[int | None, Query(ge=-(2**63), le=2**63 - 1)] = None,
 ) -> Response:
     """A metric's points for a chart, downsampled to `max_points` buckets (1,000 when not
     given) that keep each bucket's min and max; every point when the metric has no more.
-    For all points of a long series, read /metrics/series in pages."""
-    history = await run_in_threadpool(
-        access.store.get_metric_history,
-        run_id,
-        name,
-        column,
-        max_points or DEFAULT_HISTORY_POINTS,
-    )
+    With `min_step`/`max_step` only that range (a zoomed chart). For all points of a long
+    series, read /metrics/series in pages."""
+    points = max_points or DEFAULT_HISTORY_POINTS
+    if min_step is None and max_step is None:
+        history = await run_in_threadpool(
+            access.store.get_metric_history, run_id, name, column, points
+        )
+    else:
+        history = await run_in_threadpool(
+            access.store.get_metric_history_range,
+            run_id,
+            name,
+            column,
+            points,
+            min_step,
+            max_step,
+        )
     body = await run_in_threadpool(lambda: dumps(to_jsonable(history)))
     return Response(body, media_type="application/json")

@@ -76,6 +76,14 @@ async def set_status(access: Contributor, run_id: str, body: ChangeStatus) -> Re
     return SafeJSONResponse(StatusAnswer(status=status))
 
 
+@router.post("/runs/{run_id}/cancel", response_model=StatusAnswer)
+async def cancel_run(access: Contributor, run_id: str) -> Response:
+    """Cancel as `run.cancel()` does: an interactive run ends Canceled, a submitted one gets
+    CancelRequested and its runner ends it (409 if the run has already ended)."""
+    status = await run_in_threadpool(access.store.cancel_run, run_id)
+    return SafeJSONResponse(StatusAnswer(status=status))
+
+
 @router.post("/runs/{run_id}/heartbeat", status_code=204)
 async def heartbeat(access: Contributor, run_id: str) -> Response:
     """The run's process is alive."""

@@ -1,0 +1,133 @@
+"""A metric's chart history within a step range: what a zoomed chart re-queries.
+
+Like the full history, a range longer than `max_points` comes back as buckets keeping each
+one's min and max; wide buckets are merged from the per-100-point rollups whose steps lie
+wholly inside the range (the few points of a block straddling an edge are left out of a
+view that wide), narrow ones from the points themselves.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy import Connection, Double, func, literal, select
+
+from runyard.core.errors import ValidationError
+from runyard.core.history import History
+from runyard.core.metrics import NUMERIC_VTYPES, decode_value
+from runyard.store.schema import ROLLUP_BLOCK, metric_points, metric_rollups
+
+
+def read_history_range(
+    conn: Connection, metric: Any, max_points: int | None, min_step: int, max_step: int
+) -> History:
+    """The metric's points with `min_step <= step <= max_step`, bucketed past `max_points`."""
+    if max_points is not None and max_points < 1:
+        raise ValidationError(f"max_points must be at least 1, got {max_points}")
+    if min_step > max_step:
+        raise ValidationError(f"min_step ({min_step}) is above max_step ({max_step})")
+    in_range = [
+        metric_points.c.metric_id == metric.id,
+        metric_points.c.step >= min_step,
+        metric_points.c.step <= max_step,
+    ]
+    count = int(conn.execute(select(func.count()).where(*in_range)).scalar_one())
+    if max_points is None or count <= max_points:
+        rows = conn.execute(
+            select(
+                metric_points.c.step,
+                metric_points.c.value,
+                metric_points.c.text,
+                metric_points.c.vtype,
+            )
+            .where(*in_range)
+            .order_by(metric_points.c.step, metric_points.c.seq)
+        ).all()
+        return History(
+            count=count,
+            downsampled=False,
+            steps=[r[0] for r in rows],
+            values=[decode_value(r[1], r[2], r[3]) for r in rows],
+        )
+    width = math.ceil(count / max_points)
+    if width >= ROLLUP_BLOCK:
+        return _from_rollups(conn, metric.id, count, width, min_step, max_step)
+    return _from_points(conn, in_range, count, width)
+
+
+def _from_points(conn: Connection, in_range: list[Any], count: int, width: int) -> History:
+    numeric = [*in_range, metric_points.c.vtype.in_(NUMERIC_VTYPES)]
+    if conn.dialect.name == "postgresql":
+        numeric.append(metric_points.c.value != literal(math.nan, Double))
+    bucket = (metric_points.c.seq // width).label("bucket")
+    rows = conn.execute(
+        select(
+            bucket,
+            func.min(metric_points.c.step),
+            func.count(metric_points.c.value),
+            func.min(metric_points.c.value),
+            func.max(metric_points.c.value),
+            func.avg(metric_points.c.value),
+        )
+        .where(*numeric)
+        .group_by(bucket)
+        .order_by(bucket)
+    ).all()
+    history = History(count=count, downsampled=True)
+    for _, first_step, n, low, high, mean in rows:
+        history.steps.append(first_step)
+        history.counts.append(n)
+        history.min.append(low)
+        history.max.append(high)
+        history.values.append(None if mean is None else float(mean))
+    return history
+
+
+def _from_rollups(
+    conn: Connection, metric_id: int, count: int, width: int, min_step: int, max_step: int
+) -> History:
+    blocks_per_bucket = math.ceil(width / ROLLUP_BLOCK)
+    rows = conn.execute(
+        select(
+            metric_rollups.c.block,
+            metric_rollups.c.count,
+            metric_rollups.c.min_value,
+            metric_rollups.c.max_value,
+            metric_rollups.c.sum_value,
+            metric_rollups.c.first_step,
+        )
+        .where(
+            metric_rollups.c.metric_id == metric_id,
+            metric_rollups.c.first_step >= min_step,
+            metric_rollups.c.last_step <= max_step,
+        )
+        .order_by(metric_rollups.c.block)
+    ).all()
+    history = History(count=count, downsampled=True)
+    first_block = rows[0][0] if rows else 0
+    group: list[Any] = []
+    for row in rows:
+        if (
+            group
+            and (row[0] - first_block) // blocks_per_bucket
+            != (group[0][0] - first_block) // blocks_per_bucket
+        ):
+            _add_bucket(history, group)
+            group = []
+        group.append(row)
+    if group:
+        _add_bucket(history, group)
+    return history
+
+
+def _add_bucket(history: History, group: list[Any]) -> None:
+    n = sum(r[1] for r in group)
+    lows = [r[2] for r in group if r[2] is not None]
+    highs = [r[3] for r in group if r[3] is not None]
+    sums = [r[4] for r in group if r[4] is not None]
+    history.steps.append(group[0][5])
+    history.counts.append(n)
+    history.min.append(min(lows) if lows else None)
+    history.max.append(max(highs) if highs else None)
+    history.values.append(sum(sums) / n if n and sums else None)

@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ApiError, csrfToken, encodePath, query, request, setUnauthenticatedHandler } from "./http";
+import { canWrite } from "./session";
+
+describe("csrfToken", () => {
+  it("reads the runyard_csrf cookie among others", () => {
+    expect(csrfToken("a=1; runyard_csrf=abc%3D%3D; b=2")).toBe("abc==");
+    expect(csrfToken("runyard_csrf=x")).toBe("x");
+    expect(csrfToken("other=1")).toBe("");
+    expect(csrfToken("")).toBe("");
+  });
+});
+
+describe("paths and queries", () => {
+  it("encodes each part of a file name but keeps its folders", () => {
+    expect(encodePath("outputs/a b/#1?.txt")).toBe("outputs/a%20b/%231%3F.txt");
+  });
+  it("repeats array parameters and drops missing ones", () => {
+    expect(query({ name: ["a", "b&c"], column: "", max: 5, skip: null, no: undefined })).toBe("?name=a&name=b%26c&column=&max=5");
+    expect(query({})).toBe("");
+  });
+});
+
+describe("request", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    document.cookie = "runyard_csrf=; expires=Thu, 01 Jan 1970 00:00:00 GMT";
+  });
+
+  it("sends the CSRF header on writes only, same-origin credentials always", async () => {
+    document.cookie = "runyard_csrf=tok123";
+    const calls: RequestInit[] = [];
+    vi.stubGlobal("fetch", (_url: string, init: RequestInit) => {
+      calls.push(init);
+      return Promise.resolve(new Response(null, { status: 204 }));
+    });
+    await request("PUT", "/x", { a: 1 });
+    await request("GET", "/y");
+    const headers = calls.map((c) => c.headers as Record<string, string>);
+    expect(headers[0]?.["X-CSRF-Token"]).toBe("tok123");
+    expect(headers[1]?.["X-CSRF-Token"]).toBeUndefined();
+    expect(calls.every((c) => c.credentials === "same-origin")).toBe(true);
+    expect(calls[0]?.body).toBe('{"a":1}');
+  });
+
+  it("turns an error body into an ApiError and reports 401 to the shell", async () => {
+    let signedOut = 0;
+    setUnauthenticatedHandler(() => (signedOut += 1));
+    vi.stubGlobal("fetch", () =>
+      Promise.resolve(new Response(JSON.stringify({ error: { type: "AuthenticationError", message: "token needed" } }), { status: 401 })),
+    );
+    const failure = await request("GET", "/z").catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ApiError);
+    expect((failure as ApiError).type).toBe("AuthenticationError");
+    expect((failure as ApiError).message).toBe("token needed");
+    expect(signedOut).toBe(1);
+  });
+});
+
+describe("canWrite", () => {
+  it("lets contributors and owners change runs, not readers", () => {
+    expect(canWrite("reader")).toBe(false);
+    expect(canWrite("contributor")).toBe(true);
+    expect(canWrite("owner")).toBe(true);
+    expect(canWrite(undefined)).toBe(false);
+  });
+});

@@ -1,0 +1,22 @@
+/** What every page may need from the shell: navigation and the signed-in role. */
+import { createContext } from "preact";
+import { useContext } from "preact/hooks";
+import type { Role } from "../api/session";
+import type { View } from "./url";
+
+export interface Studio {
+  view: View;
+  navigate: (view: View, options?: { replace?: boolean }) => void;
+  role: Role;
+  workspace: string;
+  /** Contributors and owners see edit and Cancel controls; readers do not. */
+  canWrite: boolean;
+}
+
+export const StudioContext = createContext<Studio | null>(null);
+
+export function useStudio(): Studio {
+  const studio = useContext(StudioContext);
+  if (!studio) throw new Error("useStudio outside the studio shell");
+  return studio;
+}

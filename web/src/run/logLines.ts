@@ -1,0 +1,29 @@
+/** Keeping a window of a log stream's lines as numbered batches arrive (possibly repeated). */
+
+export interface Lines {
+  /** Number of the first line held. */
+  first: number;
+  lines: string[];
+}
+
+export type Merge =
+  | { kind: "merged"; held: Lines }
+  | { kind: "unchanged" }
+  /** Lines `from`..`first - 1` were never received: read them before this batch. */
+  | { kind: "gap"; from: number; count: number };
+
+/** Add a batch of lines numbered from `first`, dropping what is already held and the
+ * oldest lines past `keep`. */
+export function mergeLines(held: Lines, first: number, lines: readonly string[], keep: number): Merge {
+  const next = held.first + held.lines.length;
+  if (first > next) return { kind: "gap", from: next, count: first - next };
+  const fresh = lines.slice(next - first);
+  if (!fresh.length) return { kind: "unchanged" };
+  let all = held.lines.concat(fresh);
+  let start = held.first;
+  if (all.length > keep) {
+    start += all.length - keep;
+    all = all.slice(all.length - keep);
+  }
+  return { kind: "merged", held: { first: start, lines: all } };
+}
