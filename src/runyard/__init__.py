@@ -13,9 +13,9 @@ import typing
 from runyard.core.errors import (
     AuthenticationError,
     ConflictError,
+    EnvironmentBuildError,
     HeadersTooLargeError,
     HostNotAllowedError,
-    EnvironmentBuildError,
     ImmutablePropertyError,
     InvalidStatusTransitionError,
     LimitExceededError,

@@ -150,7 +150,7 @@ def test_show_output_prints_azures_frame_and_the_portal_url(
     )
     out = capsys.readouterr().out
     server = experiment.workspace.server_url
-    url = None if server is None else f"{server}/experiments/explore-runs/runs/{run.id}"
+    url = None if server is None else f"{server}/?run={run.id}"
     assert run.get_portal_url() == url
     identity = f"RunId: {run.id}\n" + ("" if url is None else f"Web View: {url}\n")
     title = "Streaming logs/stdout.txt"

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from runyard.cli.output import emit
 from runyard.core.errors import PermissionDeniedError, ValidationError
-from runyard.sdk.workspace import LOCAL_FOLDER, Workspace
+from runyard.sdk.workspace import Workspace
 from runyard.server.config import AuthMode, ServerConfig, is_loopback
 
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from runyard.client.base import FileStore, Transport
 from runyard.client.http import HttpTrackingStore, HttpTransport
 from runyard.client.http_files import HttpFileStore
+from runyard.client.models import ModelRegistry
 from runyard.client.operations import copy_file, keep_copy
 from runyard.client.pipeline import LoggingPipeline
 from runyard.core.entities import RunError, run_changes
@@ -172,6 +173,12 @@ class OnlineTransport(Transport):
     def files(self) -> FileStore:
         """The server's files; uploads spooled while it is away."""
         return self._files
+
+    @property
+    def models(self) -> ModelRegistry:
+        """The server's model registry: registering needs its answer (the version), so it
+        is not spooled and may raise while the server is away."""
+        return self._remote.models
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -294,9 +294,9 @@ class Run(MetricLogging, RunFiles, RunChildren):
         return self.get_details()
 
     def get_portal_url(self) -> str | None:
-        """The run's page in the studio (`<server>/experiments/<experiment>/runs/<id>`);
+        """The run's page in the studio (`<server>/?run=<id>`);
         None when the workspace has no server, as there is no page to show it on."""
-        return portal_url(self._experiment.workspace.server_url, self._experiment.name, self._id)
+        return portal_url(self._experiment.workspace.server_url, self._id)
 
     def _print_new_lines(self, printed: dict[str, int], frame: FramePrinter) -> None:
         """Print log lines not shown yet, stream by stream (stdout, stderr, …)."""

@@ -18,14 +18,12 @@ from __future__ import annotations
 from urllib.parse import quote
 
 
-def portal_url(server_url: str | None, experiment: str, run_id: str) -> str | None:
-    """The run's page in the studio of its server; None for a workspace without a server."""
+def portal_url(server_url: str | None, run_id: str) -> str | None:
+    """The run's page in the studio of its server (`/?run=ID`, the studio's URL of a run
+    page); None for a workspace without a server."""
     if server_url is None:
         return None
-    return (
-        f"{server_url.rstrip('/')}/experiments/{quote(experiment, safe='')}"
-        f"/runs/{quote(run_id, safe='')}"
-    )
+    return f"{server_url.rstrip('/')}/?run={quote(run_id, safe='')}"
 
 
 def _identity(run_id: str, url: str | None) -> str:

@@ -14,8 +14,8 @@ from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
 from runyard.store.changes import notify_run_changed
 from runyard.store.database import Database
-from runyard.store.ingest import write_points
 from runyard.store.history_range import read_history_range
+from runyard.store.ingest import write_points
 from runyard.store.logs import append_lines, list_streams, read_lines
 from runyard.store.points import list_metric_infos, read_series, read_since
 from runyard.store.rollups import read_history

@@ -31,7 +31,7 @@ from runyard.core.registry import (
 from runyard.core.roles import Role
 from runyard.core.tags import validate_properties, validate_tags
 from runyard.server.access import Access, require
-from runyard.server.bodies import MAX_FILE_BODY, spool_body
+from runyard.server.bodies import server_config, spool_body
 from runyard.server.encoding import SafeJSONResponse
 from runyard.server.models import (
     FILE_BODY,
@@ -111,7 +111,7 @@ async def upload_model_file(
     """Store a local model file of a registration to come (its key is the client's)."""
     prefix = model_upload_prefix(access.workspace, upload_key)
     validate_artifact_name(name, access.store.limits)
-    path = await spool_body(request, MAX_FILE_BODY)
+    path = await spool_body(request, server_config(request).max_upload_bytes)
     try:
         stored = await run_in_threadpool(access.files.put_file, prefix, name, path)
     finally:
