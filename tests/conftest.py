@@ -270,3 +270,10 @@ def workspace(
 def experiment(workspace: Workspace) -> Experiment:
     """An experiment in the fresh workspace."""
     return Experiment(workspace, "explore-runs")
+
+
+@pytest.fixture(autouse=True)
+def _no_git_provenance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite runs inside a git checkout: runs would record its commit as properties.
+    Tests of provenance turn it back on (`monkeypatch.delenv`)."""
+    monkeypatch.setenv("RUNYARD_NO_GIT_PROVENANCE", "1")

@@ -179,6 +179,7 @@ def _git(folder: Path, *args: str) -> str:
 def test_submitted_and_interactive_runs_record_snapshot_and_git_provenance(
     experiment: Experiment, source: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("RUNYARD_NO_GIT_PROVENANCE")
     write_script(source, "train.py", "print('hi')\n")
     _git(source, "init", "-q", "-b", "main")
     _git(source, "remote", "add", "origin", "https://example.invalid/team/project.git")
@@ -212,8 +213,9 @@ def test_submitted_and_interactive_runs_record_snapshot_and_git_provenance(
 
 @SQLITE_LOCAL
 def test_outside_a_git_repository_there_is_no_git_provenance(
-    experiment: Experiment, source: Path
+    experiment: Experiment, source: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("RUNYARD_NO_GIT_PROVENANCE")
     write_script(source, "train.py", "print('hi')\n")
     run = experiment.submit(ScriptRunConfig(source_directory=str(source), script="train.py"))
     run.wait_for_completion(timeout_seconds=60)

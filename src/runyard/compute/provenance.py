@@ -12,6 +12,8 @@ import subprocess
 from pathlib import Path
 
 _TIMEOUT = 10.0
+#: Set to 1/true to record no git properties (a repository URL can be private).
+ENV_DISABLE = "RUNYARD_NO_GIT_PROVENANCE"
 
 
 def _git(folder: Path, *args: str) -> str | None:
@@ -32,6 +34,8 @@ def git_properties(folder: str | os.PathLike[str]) -> dict[str, str]:
     """The run properties Azure records for code in a git repository; empty outside one
     (or without git). The repository URI is the `origin` remote, else the repository's
     folder."""
+    if os.environ.get(ENV_DISABLE, "").lower() in ("1", "true", "yes"):
+        return {}
     path = Path(folder).resolve()
     if shutil.which("git") is None or not path.is_dir():
         return {}
