@@ -152,8 +152,8 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
-        """Start it and wait until it answers."""
+    def start(self, timeout: float = 90.0) -> ServerProcess:
+        """Start it and wait until it answers (a loaded CI machine takes a minute to import)."""
         self.proc = subprocess.Popen(
             [
                 sys.executable,

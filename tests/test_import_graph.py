@@ -258,3 +258,19 @@ def test_the_server_loads_without_the_sdk() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_no_layer_reaches_into_the_sdks_private_plumbing() -> None:
+    """`Workspace.transport` and `Workspace.pipeline` are the public way to a workspace's
+    connection; `_transport`, `_pipeline` and `_connection` stay inside sdk/."""
+    private = {"_transport", "_pipeline", "_connection"}
+    found = []
+    for module, path in MODULES.items():
+        if _layer(module) == "sdk":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Attribute) and node.attr in private:
+                owner = node.value
+                if not (isinstance(owner, ast.Name) and owner.id == "self"):
+                    found.append(f"{module}:{node.lineno} .{node.attr}")
+    assert found == []

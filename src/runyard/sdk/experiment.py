@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from runyard.compute.submit import ScriptSubmission, submit_script
 from runyard.core.entities import ExperimentInfo, NewRun, RunFilter
 from runyard.core.errors import ValidationError
 from runyard.core.limits import check_length
@@ -63,6 +62,8 @@ def submit_run(
     progress: Callable[[int, int], None] | None = None,
 ) -> Run:
     """Submit a script run of `experiment` (a child of `parent_run_id`, if given)."""
+    # Loaded on first submit: snapshots and targets are not needed to log or read runs.
+    from runyard.compute.submit import ScriptSubmission, submit_script
     from runyard.sdk.run import Run
 
     script, run_config, arguments = config.resolved()
