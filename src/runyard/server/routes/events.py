@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from runyard.core.entities import RunDocument
@@ -42,6 +42,8 @@ Reader = Annotated[Access, Depends(require(Role.READER))]
 #: How often a stream checks, between events, that its client is still there and that its
 #: token still grants access (a revoked one closes the stream).
 CHECK_INTERVAL = 1.0
+#: A quiet stream sends a comment this often (seconds).
+PING_INTERVAL = 15.0
 
 
 async def _existing_run(access: Reader, run_id: str) -> str:
@@ -51,11 +53,12 @@ async def _existing_run(access: Reader, run_id: str) -> str:
     return run_id
 
 
-def _event(kind: str, data: Any) -> ServerSentEvent:
-    return ServerSentEvent(event=kind, raw_data=dumps(to_jsonable(data)).decode())
+def _event(kind: str, data: Any) -> bytes:
+    """One server-sent event on the wire (compact JSON holds no line breaks)."""
+    return b"event: " + kind.encode() + b"\ndata: " + dumps(to_jsonable(data)) + b"\n\n"
 
 
-def _metric_event(series: MetricSeries) -> ServerSentEvent:
+def _metric_event(series: MetricSeries) -> bytes:
     return _event(
         "metric",
         {
@@ -69,7 +72,7 @@ def _metric_event(series: MetricSeries) -> ServerSentEvent:
     )
 
 
-def _log_event(stream: str, lines: list[LogLine]) -> ServerSentEvent:
+def _log_event(stream: str, lines: list[LogLine]) -> bytes:
     return _event(
         "log", {"stream": stream, "lines": [ln.line for ln in lines], "first": lines[0].seq}
     )
@@ -94,7 +97,7 @@ class _Sent:
             self.log_after[stream] = count - 1
         return doc
 
-    def metric(self, news: MetricNews) -> ServerSentEvent | None:
+    def metric(self, news: MetricNews) -> bytes | None:
         """The event for the points this stream has not sent (None if it had them all)."""
         series = news.series
         assert series.seqs is not None
@@ -119,7 +122,7 @@ class _Sent:
         )
         return _metric_event(part)
 
-    def log(self, news: LogNews) -> ServerSentEvent | None:
+    def log(self, news: LogNews) -> bytes | None:
         """The event for the lines this stream has not sent."""
         after = self.log_after.get(news.stream, -1)
         self.log_after[news.stream] = max(after, news.lines[-1].seq)
@@ -137,7 +140,7 @@ _READ_LIMIT = 10_000
 
 def _backlog(
     store: TrackingStore, run_id: str, sent: _Sent, metrics: bool, logs: bool
-) -> tuple[list[ServerSentEvent], bool]:
+) -> tuple[list[bytes], bool]:
     """What the store holds past this stream's cursors, in one worker-thread visit, and
     whether there may be more (a metric or log gave a full read)."""
     events = []
@@ -162,7 +165,7 @@ def _backlog(
 
 async def _catch_up(
     hub: StreamHub, store: TrackingStore, run_id: str, sent: _Sent, metrics: bool, logs: bool
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncIterator[bytes]:
     """What came before this stream joined (or while it lagged), read by the stream itself.
 
     These reads take the hub's own few worker threads: a thousand streams opening at once
@@ -180,7 +183,8 @@ async def _catch_up(
 
 @router.get(
     "/runs/{run_id}/events",
-    response_class=EventSourceResponse,
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"}},
     dependencies=[Depends(_existing_run)],
 )
 async def run_events(
@@ -190,9 +194,23 @@ async def run_events(
     metrics: bool = True,
     logs: bool = True,
     from_start: bool = True,
-) -> AsyncIterator[ServerSentEvent]:
+) -> StreamingResponse:
     """`status`, `metric` and `log` events as they happen; `end` once the run has ended
     and everything it logged was sent."""
+    # Events are encoded once per news item and shared by every stream as bytes: no
+    # per-stream serialisation or extra tasks, so a thousand streams cost little more.
+    return StreamingResponse(
+        _follow(access, run_id, request, metrics, logs, from_start),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _follow(
+    access: Access, run_id: str, request: Request, metrics: bool, logs: bool, from_start: bool
+) -> AsyncIterator[bytes]:
+    """The stream's events, from joining the run's watcher until the end or the client
+    leaves."""
     hub: StreamHub = request.app.state.streams
     control: AccessControl = request.app.state.access
     store = access.store
@@ -209,12 +227,15 @@ async def run_events(
         if status.is_terminal:
             yield _event("end", {"status": status})
             return
-        checked = time.monotonic()
+        checked = sent_at = time.monotonic()
         while True:
             try:
                 news = await asyncio.wait_for(subscriber.queue.get(), CHECK_INTERVAL)
             except TimeoutError:
                 news = None
+            if time.monotonic() - sent_at >= PING_INTERVAL:
+                sent_at = time.monotonic()
+                yield b": ping\n\n"  # keeps proxies from closing a quiet stream
             if time.monotonic() - checked >= CHECK_INTERVAL:
                 if await request.is_disconnected():
                     return
@@ -231,7 +252,7 @@ async def run_events(
                 async for missed in _catch_up(hub, store, run_id, sent, metrics, logs):
                     yield missed
                 continue
-            event: ServerSentEvent | None = None
+            event: bytes | None = None
             if isinstance(news, MetricNews) and metrics:
                 event = sent.metric(news)
             elif isinstance(news, LogNews) and logs:
@@ -243,6 +264,7 @@ async def run_events(
                 yield _event("end", {"status": news.status})
                 return
             if event is not None:
+                sent_at = time.monotonic()
                 yield event
     finally:
         hub.unsubscribe(access.workspace, run_id, subscriber)
