@@ -172,6 +172,25 @@ def test_submitted_script_goes_from_queued_to_completed_with_its_metrics_logs_an
     assert f"Run {run.id} ended: Completed" in out
 
 
+@SQLITE_LOCAL
+def test_submit_reports_the_snapshot_upload_to_a_progress_callback(
+    experiment: Experiment, source: Path
+) -> None:
+    """What the CLI's progress bar uses: (bytes done, bytes in all) as the snapshot is made."""
+    write_script(source, "train.py", "print('ok')")
+    (source / "data.bin").write_bytes(b"x" * 200_000)
+    seen: list[tuple[int, int]] = []
+    run = experiment.submit(
+        ScriptRunConfig(source_directory=str(source), script="train.py"),
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen, "the callback was never called"
+    total = seen[-1][1]
+    assert total >= 200_000 and seen[-1][0] == total
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    assert wait_for_status(run, TERMINAL, 60) == "Completed"
+
+
 @DIAGONAL
 def test_printed_line_is_in_the_run_logs_within_a_second_while_running(
     experiment: Experiment, source: Path, tmp_path: Path
