@@ -71,7 +71,7 @@ class LoggingPipeline:
         interval: float = 0.05,
         heartbeat_interval: float = 15.0,
         chunk_points: int = 50_000,
-        spool_every: int = 32_768,
+        spool_every: int = 8_192,
         max_pending: int = 2_000_000,
     ) -> None:
         self.store = store
