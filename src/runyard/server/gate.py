@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runyard.core.errors import (
@@ -24,13 +25,13 @@ from runyard.core.errors import (
 )
 from runyard.core.roles import Role
 from runyard.core.wire import MEDIA_TYPE
-from runyard.server.access import AccessControl
+from runyard.server.access import AccessControl, request_credentials
 from runyard.server.config import ServerConfig
 from runyard.server.errors import error_response
 
 JSON = "application/json"
 _WORKSPACE_PATH = re.compile(r"/api/v1/workspaces/(?P<workspace>[^/]*)(?P<rest>/.*)?")
-_UPLOAD = re.compile(r"/runs/[^/]+/files/.+|/snapshots/[^/]+")
+_UPLOAD = re.compile(r"/runs/[^/]+/files/.+|/snapshots/[^/]+|/model-uploads/[^/]+/files/.+")
 _POINTS = re.compile(r"/runs/[^/]+/points")
 
 
@@ -104,10 +105,12 @@ class RequestGate:
         path: str = scope["path"]
         match = _WORKSPACE_PATH.fullmatch(path)
         if match is not None:
+            # The studio's sign-in cookie counts as the Authorization header (with its CSRF
+            # check for writes), as it does for the routes.
             await run_in_threadpool(
                 self.access.authorize,
                 match.group("workspace"),
-                headers.get("authorization"),
+                request_credentials(Request(scope)),
                 Role.READER,
             )
         rule = body_rule(self.config, scope["method"], path)
