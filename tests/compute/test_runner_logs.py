@@ -49,7 +49,8 @@ def test_script_printing_nul_completes_and_its_line_is_stored_the_same_everywher
     wait_for_runner_end(run.id, 30)
 
     assert status == "Completed", (run.get_details()["error"], runner_log(run.id))
-    live = [line.line for line in run._transport.store.read_log_lines(run.id, "stdout")]
+    store = experiment.workspace.transport.store
+    live = [line.line for line in store.read_log_lines(run.id, "stdout")]
     assert live == [f"before{NUL_SYMBOL}after", "plain line"]
     assert original_line(live[0]) == "before\x00after"
     # The uploaded log file keeps the bytes exactly as printed.

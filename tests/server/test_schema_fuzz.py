@@ -63,7 +63,10 @@ def _seed(app: Any) -> None:
 def fuzz_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The schema of an in-process app on a fresh SQLite store, minus the endless SSE route."""
     folder: Path = tmp_path_factory.mktemp("schema-fuzz")
-    app = create_app(ServerConfig(f"sqlite:///{folder / 'runyard.db'}", str(folder / "artifacts")))
+    # schemathesis calls the app as http://testserver: a name a loopback server must be told.
+    store = f"sqlite:///{folder / 'runyard.db'}"
+    config = ServerConfig(store, str(folder / "artifacts"), allowed_hosts=("testserver",))
+    app = create_app(config)
     _seed(app)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app).exclude(path_regex=r"/events$")
     yield schema

@@ -114,7 +114,7 @@ def test_sdk_reports_names_with_nul_as_not_found_without_retrying(
     run = Experiment(workspace, "e").start_logging()
     run.log("loss", 0.5)
     run.complete()
-    store = workspace._transport.store  # what the SDK's objects call over HTTP
+    store = workspace.transport.store  # what the SDK's objects call over HTTP
     started = time.monotonic()
 
     for read in (
