@@ -51,7 +51,7 @@ run: $(RUN_STAMP) ui
 	$(BIN)/runyard server --host 127.0.0.1 --port 8765
 
 ## test: the whole test suite (SQLite and PostgreSQL at 127.0.0.1:5432, database test)
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) ui
 	$(BIN)/python -m pytest -q
 
 ## lint: ruff (lint + format check) and mypy --strict on src/
