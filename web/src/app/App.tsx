@@ -1,5 +1,5 @@
 /** The studio shell: session, URL-driven view, header, left navigation, the current page. */
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { setUnauthenticatedHandler, setWorkspace } from "../api/http";
 import { canWrite, getSession, signOut, type Session } from "../api/session";
 import { ErrorNote, Loading } from "../components/ErrorNote";
@@ -17,10 +17,16 @@ function currentView(): View {
 
 export function App() {
   const [view, setView] = useState<View>(currentView);
+  // The view as of the last navigation, ahead of the render it causes: what functional
+  // navigations (a debounced search, say) apply to.
+  const viewRef = useRef(view);
   const [session, setSession] = useState<Session | null>(null);
   const [sessionError, setSessionError] = useState<unknown>(null);
 
-  const navigate = (next: View, options?: { replace?: boolean }): void => {
+  const navigate = (to: View | ((current: View) => View | null), options?: { replace?: boolean }): void => {
+    const next = typeof to === "function" ? to(viewRef.current) : to;
+    if (next === null) return;
+    viewRef.current = next;
     const url = `/${encodeView(next)}`;
     if (options?.replace) window.history.replaceState(null, "", url);
     else window.history.pushState(null, "", url);
@@ -39,7 +45,10 @@ export function App() {
   };
 
   useEffect(() => {
-    const onPop = (): void => setView(currentView());
+    const onPop = (): void => {
+      viewRef.current = currentView();
+      setView(viewRef.current);
+    };
     window.addEventListener("popstate", onPop);
     setUnauthenticatedHandler(() => {
       const here = window.location.search;

@@ -6,7 +6,8 @@ import type { View } from "./url";
 
 export interface Studio {
   view: View;
-  navigate: (view: View, options?: { replace?: boolean }) => void;
+  /** Go to a view, or to a function of the current view (null: stay where we are). */
+  navigate: (to: View | ((current: View) => View | null), options?: { replace?: boolean }) => void;
   role: Role;
   workspace: string;
   /** Contributors and owners see edit and Cancel controls; readers do not. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeView, emptyQuery, encodeView, type View } from "./url";
+import { decodeView, emptyQuery, encodeView, searchText, updateRunsView, type View } from "./url";
 
 function roundTrip(view: View): View {
   return decodeView(encodeView(view));
@@ -85,5 +85,29 @@ describe("URL state", () => {
 
   it("keeps where to go after signing in", () => {
     expect(roundTrip({ page: "signin", next: "?run=r1" })).toEqual({ page: "signin", next: "?run=r1" });
+  });
+});
+
+describe("delayed runs query updates", () => {
+  const runs = (query = emptyQuery()): View => ({ page: "runs", experiment: "e", query });
+
+  it("a debounced search merges into the query as it is when it fires, not as it was typed", () => {
+    // Typed (search cleared) while the query was this...
+    const typedAt = { ...emptyQuery(), text: "lr" };
+    const update = searchText("");
+    // ...but a status was ticked before the update fired.
+    const now = runs({ ...typedAt, statuses: ["Failed"] });
+    expect(updateRunsView(now, "e", update)).toEqual(runs({ ...typedAt, statuses: ["Failed"], text: "" }));
+  });
+
+  it("a search already applied, or one for a page left since, changes nothing", () => {
+    expect(updateRunsView(runs({ ...emptyQuery(), text: "x" }), "e", searchText("x"))).toBe(null);
+    expect(updateRunsView(runs(), "other", searchText("x"))).toBe(null);
+    expect(updateRunsView({ page: "experiments", archived: false }, "e", searchText("x"))).toBe(null);
+  });
+
+  it("a whole query replaces the view's", () => {
+    const query = { ...emptyQuery(), submitter: "alice" };
+    expect(updateRunsView({ page: "experiments", archived: false }, "e", query)).toEqual(runs(query));
   });
 });

@@ -43,6 +43,18 @@ export interface RunsQuery {
   columns: MetricColumn[];
 }
 
+/**
+ * A change to the runs table's query: the new query, or a function of the query as it is
+ * when the change applies (for changes made later than they were decided, like a
+ * debounced search, which must not undo what happened in between).
+ */
+export type QueryUpdate = RunsQuery | ((current: RunsQuery) => RunsQuery);
+
+/** A delayed change of the search text, merged into whatever the query is by then. */
+export function searchText(text: string): (current: RunsQuery) => RunsQuery {
+  return (current) => (current.text === text ? current : { ...current, text });
+}
+
 export const RUN_TABS = ["overview", "metrics", "images", "children", "outputs", "snapshot"] as const;
 export type RunTab = (typeof RUN_TABS)[number];
 
@@ -200,6 +212,17 @@ export function decodeView(search: string): View {
     };
   }
   return { page: "experiments", archived: params.get("archived") === "1" };
+}
+
+/**
+ * The view after a change to an experiment's runs query, applied to the view as it is now;
+ * null if that is no longer the runs page of that experiment (a late change is dropped).
+ */
+export function updateRunsView(current: View, experiment: string, update: QueryUpdate): View | null {
+  if (typeof update !== "function") return { page: "runs", experiment, query: update };
+  if (current.page !== "runs" || current.experiment !== experiment) return null;
+  const query = update(current.query);
+  return query === current.query ? null : { page: "runs", experiment, query };
 }
 
 /** The key a chart is known by in zoom state: the metric name, and column for tables. */

@@ -2,7 +2,7 @@
 import { getExperiment } from "../api/experiments";
 import { useStudio } from "../app/context";
 import { useAsync } from "../app/useAsync";
-import type { RunsQuery } from "../app/url";
+import { updateRunsView, type QueryUpdate, type RunsQuery } from "../app/url";
 import { Link } from "../components/Link";
 import { RunFilters } from "../runs/RunFilters";
 import { RunsTable } from "../runs/RunsTable";
@@ -11,8 +11,8 @@ import { formatTime } from "../format/values";
 export function RunsPage({ experiment, query }: { experiment: string; query: RunsQuery }) {
   const { navigate } = useStudio();
   const [info] = useAsync(() => getExperiment(experiment), [experiment]);
-  const change = (next: RunsQuery, replace = false): void =>
-    navigate({ page: "runs", experiment, query: next }, { replace });
+  const change = (update: QueryUpdate, replace = false): void =>
+    navigate((current) => updateRunsView(current, experiment, update), { replace });
   return (
     <section aria-labelledby="runs-title">
       <nav class="breadcrumb" aria-label="Breadcrumb">

@@ -1,13 +1,15 @@
 /**
  * A run's log streams (stdout, stderr, …). The last lines are read once; new lines arrive
  * on the run's event stream and are appended, numbered so that none is shown twice or
- * missed. Follow mode keeps the newest line in view while the run is running.
+ * missed. Until a run writes, no stream is selected; the first one it writes to (stdout
+ * if there are several) is selected as it appears. Follow mode keeps the newest line in
+ * view while the run is running.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { listStreams, readLines } from "../api/logs";
 import { ErrorNote, Loading } from "../components/ErrorNote";
-import { mergeLines, type Lines } from "./logLines";
-import { useRunEvent } from "./stream";
+import { chooseStream, mergeLines, withStream, type Lines } from "./logLines";
+import { useRunEvent, type LogEvent } from "./stream";
 
 const KEEP = 50_000;
 const FIRST_READ = 10_000;
@@ -23,11 +25,16 @@ export function LogView({ runId, live }: { runId: string; live: boolean }) {
   heldRef.current = held;
   const streamRef = useRef(stream);
   streamRef.current = stream;
+  // The stream whose lines `held` are (null while they are being read), and the live
+  // batches that arrived meanwhile, applied once the read is in.
+  const loaded = useRef<string | null>(null);
+  const pending = useRef<LogEvent[]>([]);
 
   useEffect(() => {
     listStreams(runId).then((found) => {
-      setStreams(found);
-      setStream((current) => current ?? (found.stdout !== undefined ? "stdout" : (Object.keys(found).sort()[0] ?? null)));
+      // Streams that live events announced before this answer came are kept.
+      setStreams((known) => ({ ...known, ...found }));
+      setStream((current) => chooseStream(current, found));
     }, setError);
   }, [runId]);
 
@@ -36,7 +43,13 @@ export function LogView({ runId, live }: { runId: string; live: boolean }) {
     readLines(runId, name, after, FIRST_READ + 10).then(
       (lines) => {
         if (streamRef.current !== name) return;
-        setHeld({ first: lines[0]?.seq ?? after + 1, lines: lines.map((l) => l.line) });
+        const read = { first: lines[0]?.seq ?? after + 1, lines: lines.map((l) => l.line) };
+        heldRef.current = read;
+        loaded.current = name;
+        setHeld(read);
+        const waiting = pending.current.filter((event) => event.stream === name);
+        pending.current = [];
+        for (const event of waiting) append(event.first, event.lines);
       },
       setError,
     );
@@ -44,6 +57,8 @@ export function LogView({ runId, live }: { runId: string; live: boolean }) {
 
   useEffect(() => {
     if (stream === null || streams === null) return;
+    heldRef.current = null;
+    loaded.current = null;
     setHeld(null);
     load(stream, streams[stream] ?? 0);
   }, [stream, streams === null]);
@@ -78,10 +93,18 @@ export function LogView({ runId, live }: { runId: string; live: boolean }) {
   useRunEvent(
     "log",
     (event) => {
-      if (event.stream === streamRef.current) append(event.first, event.lines);
-      else if (streams && !(event.stream in streams)) setStreams({ ...streams, [event.stream]: event.first + event.lines.length });
+      if (event.stream === streamRef.current) {
+        if (loaded.current === event.stream) append(event.first, event.lines);
+        else pending.current.push(event);
+        return;
+      }
+      const end = event.first + event.lines.length;
+      setStreams((known) => (known === null ? known : withStream(known, event.stream, end)));
+      // The first stream written to is shown at once; its lines (this batch included) are
+      // then read like any selected stream's, and later batches appended.
+      setStream((current) => chooseStream(current, { [event.stream]: end }));
     },
-    [runId, streams],
+    [runId],
   );
 
   useLayoutEffect(() => {

@@ -13,7 +13,7 @@ export function OutputsTab(props: { run: RunDocument; file: string | null; onFil
     <div class="outputs">
       <section aria-labelledby="logs-title" class="card">
         <h2 id="logs-title">Logs</h2>
-        <LogView runId={runId} live={props.live} />
+        <LogView key={runId} runId={runId} live={props.live} />
       </section>
       <section aria-labelledby="files-title">
         <h2 id="files-title" class="section-title">

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mergeLines } from "./logLines";
+import { chooseStream, mergeLines, withStream } from "./logLines";
 
 describe("mergeLines", () => {
   const held = { first: 0, lines: ["a", "b", "c"] };
@@ -19,5 +19,29 @@ describe("mergeLines", () => {
 
   it("keeps only the newest lines past the window", () => {
     expect(mergeLines(held, 3, ["d", "e"], 3)).toEqual({ kind: "merged", held: { first: 2, lines: ["c", "d", "e"] } });
+  });
+});
+
+describe("chooseStream", () => {
+  it("selects nothing until a stream is written", () => {
+    expect(chooseStream(null, {})).toBe(null);
+  });
+
+  it("selects the first stream to appear, stdout among several", () => {
+    expect(chooseStream(null, { stderr: 2 })).toBe("stderr");
+    expect(chooseStream(null, { stderr: 2, stdout: 1 })).toBe("stdout");
+    expect(chooseStream(null, { "worker-2": 1, "worker-1": 1 })).toBe("worker-1");
+  });
+
+  it("keeps the stream already selected", () => {
+    expect(chooseStream("stderr", { stderr: 2, stdout: 1 })).toBe("stderr");
+  });
+});
+
+describe("withStream", () => {
+  it("adds a stream a live batch announces, with its line count, and keeps known ones", () => {
+    expect(withStream({}, "stdout", 3)).toEqual({ stdout: 3 });
+    expect(withStream({ stdout: 3 }, "stdout", 9)).toEqual({ stdout: 3 });
+    expect(withStream({ stdout: 3 }, "stderr", 1)).toEqual({ stdout: 3, stderr: 1 });
   });
 });

@@ -27,3 +27,17 @@ export function mergeLines(held: Lines, first: number, lines: readonly string[],
   }
   return { kind: "merged", held: { first: start, lines: all } };
 }
+
+/** The stream to show: the one selected, or else stdout, or else the first by name (null
+ * while the run has written to none). */
+export function chooseStream(selected: string | null, streams: Readonly<Record<string, number>>): string | null {
+  if (selected !== null) return selected;
+  if (streams.stdout !== undefined) return "stdout";
+  return Object.keys(streams).sort()[0] ?? null;
+}
+
+/** The streams known once a live batch of `stream` ending before line `end` has arrived
+ * (the same object if that stream was known). */
+export function withStream(streams: Record<string, number>, stream: string, end: number): Record<string, number> {
+  return stream in streams ? streams : { ...streams, [stream]: end };
+}

@@ -1,7 +1,7 @@
 /** The runs table's filters (status, tags, properties, submitter, free text) and metric columns. */
 import { useEffect, useState } from "preact/hooks";
 import { ALL_STATUSES, tableValues } from "../api/runs";
-import type { Aggregate, KeyFilter, MetricColumn, RunsQuery } from "../app/url";
+import { searchText, type Aggregate, type KeyFilter, type MetricColumn, type QueryUpdate, type RunsQuery } from "../app/url";
 
 function parseKeyFilter(text: string): KeyFilter | null {
   const trimmed = text.trim();
@@ -81,7 +81,7 @@ function KeyFilterEditor(props: {
   );
 }
 
-export function RunFilters(props: { experiment: string; query: RunsQuery; onChange: (query: RunsQuery, replace?: boolean) => void }) {
+export function RunFilters(props: { experiment: string; query: RunsQuery; onChange: (update: QueryUpdate, replace?: boolean) => void }) {
   const { experiment, query, onChange } = props;
   const submitters = useValues(experiment, "submitted_by");
   const tagKeys = useValues(experiment, "tag_keys");
@@ -94,7 +94,9 @@ export function RunFilters(props: { experiment: string; query: RunsQuery; onChan
   useEffect(() => setText(query.text), [query.text]);
   useEffect(() => {
     if (text === query.text) return;
-    const timer = setTimeout(() => onChange({ ...query, text }, true), 300);
+    // Applied to the query as it is when the timer fires, not as it was when typing:
+    // a filter changed in between (a status ticked) must survive.
+    const timer = setTimeout(() => onChange(searchText(text), true), 300);
     return () => clearTimeout(timer);
   }, [text]);
 
