@@ -115,6 +115,10 @@ class HttpTrackingStore(TrackingStore):
         """Add write-once properties."""
         self._api.call("POST", f"/runs/{run_id}/properties", json={"properties": properties})
 
+    def log_params(self, run_id: str, params: dict[str, str]) -> None:
+        """Add write-once params."""
+        self._api.call("POST", f"/runs/{run_id}/params", json={"params": params})
+
     def log_points(
         self, run_id: str, batches: Sequence[PointBatch], idempotency_key: str | None = None
     ) -> bool:

@@ -176,6 +176,17 @@ class OfflineStore(TrackingStore):
         self._update(run_id, properties={**existing, **properties})
         self._pipeline.enqueue_op("add_properties", {"run_id": run_id, "properties": properties})
 
+    def log_params(self, run_id: str, params: dict[str, str]) -> None:
+        """Check immutability here, spool the params."""
+        existing = self._doc(run_id).params
+        for key, value in params.items():
+            if key in existing and existing[key] != value:
+                raise ImmutablePropertyError(
+                    f"param {key!r} of run {run_id!r} is already {existing[key]!r}"
+                )
+        self._update(run_id, params={**existing, **params})
+        self._pipeline.enqueue_op("log_params", {"run_id": run_id, "params": params})
+
     def log_points(
         self, run_id: str, batches: Sequence[PointBatch], idempotency_key: str | None = None
     ) -> bool:

@@ -346,6 +346,7 @@ class LoggingPipeline:
                 "set_tags",
                 "remove_tags",
                 "add_properties",
+                "log_params",
                 "update_run",
                 "append_log_lines",
             ):

@@ -84,6 +84,10 @@ class TrackingStore(ABC):
     def add_properties(self, run_id: str, properties: dict[str, str]) -> None:
         """Add properties; ImmutablePropertyError if a key exists with another value."""
 
+    @abstractmethod
+    def log_params(self, run_id: str, params: dict[str, str]) -> None:
+        """Add params; ImmutablePropertyError if a key exists with another value."""
+
     # Metrics
     @abstractmethod
     def log_points(
