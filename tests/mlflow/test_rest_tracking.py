@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 
-from runyard import Experiment, Run
+from runyard import Experiment, Run, ValidationError, Workspace
 from tests.mlflow.conftest import Door
 
 
@@ -276,3 +277,14 @@ def test_the_default_workspace_answers_at_the_root_and_workspaces_stay_apart(
         params={"experiment_name": "only-here"},
     )
     assert ajax.status_code == 200 and ajax.json()["experiment"]["name"] == "only-here"
+
+
+def test_the_workspace_gives_its_mlflow_tracking_uri(door: Door, tmp_path: Path) -> None:
+    assert door.workspace.get_mlflow_tracking_uri() == door.url
+    default = Workspace("default", server_url=door.server + "/")
+    assert default.get_mlflow_tracking_uri() == door.server
+    local = Workspace(
+        "local", store_url=f"sqlite:///{tmp_path / 'r.db'}", artifacts_url=str(tmp_path / "a")
+    )
+    with pytest.raises(ValidationError, match="plugin"):
+        local.get_mlflow_tracking_uri()

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from runyard.core.entities import NewRun, RunDocument, RunFilter
 from runyard.core.errors import NotFoundError, RunyardError
 from runyard.core.metrics import MetricKind, PointBatch
-from runyard.core.names import DEFAULT_WORKSPACE
+from runyard.core.names import DEFAULT_WORKSPACE, MLFLOW_WORKSPACE_PREFIX
 from runyard.core.roles import Role
 from runyard.core.status import Status
 from runyard.core.tags import validate_params, validate_tags
@@ -41,7 +41,7 @@ MAX_TAG_VALUE_LENGTH = 8000
 MAX_RESULTS_SEARCH_RUNS = 50_000
 MAX_RESULTS_HISTORY = 25_000
 #: The path prefix of a non-default workspace's tracking URI: http://host:port/mlflow/<ws>.
-WORKSPACE_PREFIX = "/mlflow"
+WORKSPACE_PREFIX = MLFLOW_WORKSPACE_PREFIX
 
 
 class Access(Protocol):
