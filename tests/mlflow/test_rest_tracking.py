@@ -288,3 +288,21 @@ def test_the_workspace_gives_its_mlflow_tracking_uri(door: Door, tmp_path: Path)
     )
     with pytest.raises(ValidationError, match="plugin"):
         local.get_mlflow_tracking_uri()
+
+
+def test_update_experiment_renames_the_runyard_experiment(door: Door) -> None:
+    client = door.mlflow
+    experiment_id = client.create_experiment("old-name")
+    run_id = client.create_run(experiment_id).info.run_id
+    client.create_experiment("taken")
+    with pytest.raises(MlflowException) as exc:
+        client.rename_experiment(experiment_id, "taken")
+    assert _code(exc) == "RESOURCE_ALREADY_EXISTS"
+    with pytest.raises(MlflowException) as exc:
+        client.rename_experiment(experiment_id, "not a valid name!")
+    assert _code(exc) == "INVALID_PARAMETER_VALUE"
+    client.rename_experiment(experiment_id, "new-name")
+    assert client.get_experiment(experiment_id).name == "new-name"
+    renamed = Experiment(door.workspace, "new-name")
+    assert renamed.id == int(experiment_id)
+    assert [r.id for r in renamed.get_runs()] == [run_id]

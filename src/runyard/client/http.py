@@ -61,6 +61,10 @@ class HttpTrackingStore(TrackingStore):
         """Archive or reactivate an experiment."""
         self._api.call("POST", f"/experiments/{name}/archive", json={"archived": archived})
 
+    def rename_experiment(self, name: str, new_name: str) -> None:
+        """Rename an experiment."""
+        self._api.call("POST", f"/experiments/{name}/rename", json={"name": new_name})
+
     def create_runs(self, new_runs: Sequence[NewRun]) -> list[RunDocument]:
         """Create runs in one request."""
         body = {"runs": [r.model_dump(mode="json") for r in new_runs]}

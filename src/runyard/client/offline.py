@@ -75,6 +75,10 @@ class OfflineStore(TrackingStore):
         """Needs the server."""
         _needs_server("archiving an experiment")
 
+    def rename_experiment(self, name: str, new_name: str) -> None:
+        """Needs the server."""
+        _needs_server("renaming an experiment")
+
     def create_runs(self, new_runs: Sequence[NewRun]) -> list[RunDocument]:
         """Spool the creation; the runs' numbers are given by the server at sync."""
         self._pipeline.enqueue_op(

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from runyard.core.entities import NewRun, RunDocument, RunFilter
-from runyard.core.errors import NotFoundError, RunyardError
+from runyard.core.errors import ConflictError, NotFoundError, RunyardError
 from runyard.core.metrics import MetricKind, PointBatch
 from runyard.core.names import DEFAULT_WORKSPACE, MLFLOW_WORKSPACE_PREFIX
 from runyard.core.roles import Role
@@ -211,12 +211,29 @@ def _set_experiment_deleted(access: Access, body: dict[str, Any], deleted: bool)
     return {}
 
 
-@_route("POST", "experiments/delete", Role.CONTRIBUTOR)
+@_route("POST", "experiments/update", Role.OWNER)
+def update_experiment(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    info = _experiment_by_id(access.store, _required(body, "experiment_id"))
+    new_name = _string(body, "new_name")
+    assert new_name is not None
+    if info.archived:
+        raise invalid(f"Cannot rename a non-active experiment {info.experiment_id}.")
+    try:
+        access.store.rename_experiment(info.name, new_name)
+    except ConflictError:
+        raise MlflowError(
+            "RESOURCE_ALREADY_EXISTS", f"Experiment '{new_name}' already exists."
+        ) from None
+    return {}
+
+
+# Deleting and restoring are archiving, which the native API leaves to owners too.
+@_route("POST", "experiments/delete", Role.OWNER)
 def delete_experiment(access: Access, body: dict[str, Any]) -> dict[str, Any]:
     return _set_experiment_deleted(access, body, True)
 
 
-@_route("POST", "experiments/restore", Role.CONTRIBUTOR)
+@_route("POST", "experiments/restore", Role.OWNER)
 def restore_experiment(access: Access, body: dict[str, Any]) -> dict[str, Any]:
     return _set_experiment_deleted(access, body, False)
 

@@ -80,6 +80,12 @@ class LogParams(_Body):
     params: dict[str, str]
 
 
+class Rename(_Body):
+    """The experiment's new name."""
+
+    name: str
+
+
 class Archive(_Body):
     """Whether the experiment is archived."""
 

@@ -37,6 +37,10 @@ class TrackingStore(ABC):
     def set_experiment_archived(self, name: str, archived: bool) -> None:
         """Archive an experiment (hidden from lists) or bring it back."""
 
+    @abstractmethod
+    def rename_experiment(self, name: str, new_name: str) -> None:
+        """Give an experiment another name (ConflictError if that name is taken)."""
+
     # Runs
     @abstractmethod
     def create_runs(self, new_runs: Sequence[NewRun]) -> list[RunDocument]:

@@ -142,6 +142,26 @@ class SqlTrackingStore(RunData, ModelVersions, TrackingStore):
             if result.rowcount == 0:
                 raise NotFoundError(f"no experiment named {name!r}")
 
+    def rename_experiment(self, name: str, new_name: str) -> None:
+        """Give an experiment another name (ConflictError if that name is taken)."""
+        validate_experiment_name(new_name, self.limits.max_experiment_name_length)
+        with self.db.write() as conn:
+            taken = conn.execute(
+                select(experiments.c.id).where(
+                    experiments.c.workspace_id == self.workspace_id,
+                    experiments.c.name == new_name,
+                )
+            ).first()
+            if taken is not None and new_name != name:
+                raise ConflictError(f"an experiment named {new_name!r} exists already")
+            result = conn.execute(
+                update(experiments)
+                .where(experiments.c.workspace_id == self.workspace_id, experiments.c.name == name)
+                .values(name=new_name)
+            )
+            if result.rowcount == 0:
+                raise NotFoundError(f"no experiment named {name!r}")
+
     # Runs
     def create_runs(self, new_runs: Sequence[NewRun]) -> list[RunDocument]:
         """Create runs (and their experiment if needed) in one transaction."""
