@@ -1,8 +1,9 @@
 """The layering of design.md, pinned over the import graph of src/runyard (read with `ast`).
 
 Layers (an arrow means "may import"): cli -> sdk -> compute -> client -> store/artifacts ->
-core. The server sits beside the client: it uses store, artifacts and core. Entry points
-(the runner a submission starts, the job entry on Ray, `runyard server`, `python -m
+core. The server sits beside the client: it uses store, artifacts and core, and mounts
+mlflow (MLflow's REST API), which uses store and core and is imported by the server only.
+Entry points (the runner a submission starts, the job entry on Ray, `runyard server`, `python -m
 runyard`) may reach one layer further than the package they live in.
 """
 
@@ -29,7 +30,9 @@ ALLOWED: dict[str, set[str]] = {
     "client": {"core", "store", "artifacts"},
     "compute": {"core", "client"},
     "sdk": {"core", "client", "compute"},
-    "server": {"core", "store", "artifacts", "version"},
+    "server": {"core", "store", "artifacts", "version", "mlflow"},
+    # MLflow's REST API over the store; the server mounts it and hands it the token check.
+    "mlflow": {"core", "store"},
     "cli": {"core", "version", "sdk", "client", "store"},
     # The package itself re-exports the public API (the SDK's classes load lazily).
     "runyard": {"core", "version", "sdk"},
@@ -159,6 +162,15 @@ def test_store_and_artifacts_import_only_core() -> None:
         for i in IMPORTS
         if _layer(i.source) in ("store", "artifacts")
         and _layer(i.target) not in (_layer(i.source), "core")
+    ]
+    assert wrong == []
+
+
+def test_only_the_server_imports_the_mlflow_layer() -> None:
+    wrong = [
+        i
+        for i in IMPORTS
+        if _layer(i.target) == "mlflow" and _layer(i.source) not in ("mlflow", "server")
     ]
     assert wrong == []
 

@@ -146,6 +146,7 @@ def test_every_operation_replays_and_an_unknown_one_is_refused(
         "set_tags": {"run_id": run_id, "tags": {"a": "1", "b": "2"}},
         "remove_tags": {"run_id": run_id, "keys": ["b"]},
         "add_properties": {"run_id": run_id, "properties": {"seed": "7"}},
+        "log_params": {"run_id": run_id, "params": {"lr": "0.01"}},
         "update_run": {"run_id": run_id, "description": "described"},
         "append_log_lines": {"run_id": run_id, "stream": "stdout", "lines": ["hello"]},
         "upload_file": {"prefix": f"client/{run_id}", "name": "outputs/m.bin", "path": str(source)},
@@ -157,6 +158,7 @@ def test_every_operation_replays_and_an_unknown_one_is_refused(
     doc = local.store.get_run(run_id)
     assert doc.status.value == "Running"
     assert doc.tags == {"a": "1"} and doc.properties == {"seed": "7"}
+    assert doc.params == {"lr": "0.01"}
     assert doc.description == "described"
     assert local.store.get_run("run-2").experiment_name == "client"
     assert [line.line for line in local.store.read_log_lines(run_id, "stdout")] == [

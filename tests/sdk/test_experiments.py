@@ -1,6 +1,7 @@
 import pytest
 
 from runyard import Experiment, NotFoundError, ValidationError, Workspace
+from runyard.core.errors import ConflictError
 
 
 def test_experiments_are_listed_with_run_counts(workspace: Workspace) -> None:
@@ -55,3 +56,19 @@ def test_unknown_status_filter_is_bad_input_not_a_conflict(workspace: Workspace)
         list(exp.get_runs(status="Done"))
     assert refused.value.http_status == 400
     assert [r.get_status() for r in exp.get_runs(status="Completed")] == ["Completed"]
+
+
+def test_the_store_renames_an_experiment_and_refuses_a_taken_name(workspace: Workspace) -> None:
+    store = workspace.transport.store
+    first = Experiment(workspace, "before")
+    run = first.start_logging()
+    first_id = first.id
+    Experiment(workspace, "taken").start_logging().complete()
+    with pytest.raises(ConflictError, match="taken"):
+        store.rename_experiment("before", "taken")
+    with pytest.raises(NotFoundError):
+        store.rename_experiment("nothing-here", "whatever")
+    store.rename_experiment("before", "after")
+    after = Experiment(workspace, "after")
+    assert after.id == first_id
+    assert [r.id for r in after.get_runs()] == [run.id]

@@ -73,6 +73,10 @@ class HttpTrackingStore(TrackingStore):
         """Archive or reactivate an experiment."""
         self._api.call("POST", f"/experiments/{name}/archive", json={"archived": archived})
 
+    def rename_experiment(self, name: str, new_name: str) -> None:
+        """Rename an experiment."""
+        self._api.call("POST", f"/experiments/{name}/rename", json={"name": new_name})
+
     def create_runs(self, new_runs: Sequence[NewRun]) -> list[RunDocument]:
         """Create runs in one request."""
         body = {"runs": [r.model_dump(mode="json") for r in new_runs]}
@@ -126,6 +130,10 @@ class HttpTrackingStore(TrackingStore):
     def add_properties(self, run_id: str, properties: dict[str, str]) -> None:
         """Add write-once properties."""
         self._api.call("POST", f"/runs/{run_id}/properties", json={"properties": properties})
+
+    def log_params(self, run_id: str, params: dict[str, str]) -> None:
+        """Add write-once params."""
+        self._api.call("POST", f"/runs/{run_id}/params", json={"params": params})
 
     def log_points(
         self, run_id: str, batches: Sequence[PointBatch], idempotency_key: str | None = None

@@ -81,6 +81,10 @@ class OfflineStore(TrackingStore):
         """Needs the server."""
         _needs_server("archiving an experiment")
 
+    def rename_experiment(self, name: str, new_name: str) -> None:
+        """Needs the server."""
+        _needs_server("renaming an experiment")
+
     def create_runs(self, new_runs: Sequence[NewRun]) -> list[RunDocument]:
         """Spool the creation; the runs' numbers are given by the server at sync."""
         self._pipeline.enqueue_op(
@@ -181,6 +185,17 @@ class OfflineStore(TrackingStore):
                 )
         self._update(run_id, properties={**existing, **properties})
         self._pipeline.enqueue_op("add_properties", {"run_id": run_id, "properties": properties})
+
+    def log_params(self, run_id: str, params: dict[str, str]) -> None:
+        """Check immutability here, spool the params."""
+        existing = self._doc(run_id).params
+        for key, value in params.items():
+            if key in existing and existing[key] != value:
+                raise ImmutablePropertyError(
+                    f"param {key!r} of run {run_id!r} is already {existing[key]!r}"
+                )
+        self._update(run_id, params={**existing, **params})
+        self._pipeline.enqueue_op("log_params", {"run_id": run_id, "params": params})
 
     def log_points(
         self, run_id: str, batches: Sequence[PointBatch], idempotency_key: str | None = None

@@ -117,6 +117,15 @@ class SpoolingStore(HttpTrackingStore):
             lambda: super(SpoolingStore, self).add_properties(run_id, properties),
         )
 
+    def log_params(self, run_id: str, params: dict[str, str]) -> None:
+        """Add write-once params (spooled while the server is away, like properties)."""
+        _made_or_spooled(
+            self._pipeline,
+            "log_params",
+            lambda: {"run_id": run_id, "params": params},
+            lambda: super(SpoolingStore, self).log_params(run_id, params),
+        )
+
 
 class SpoolingFileStore(HttpFileStore):
     """The server's file store; an upload the server cannot take now is a spooled copy."""

@@ -53,6 +53,10 @@ def _add_properties(store: TrackingStore, files: FileStore | None, args: dict[st
     store.add_properties(args["run_id"], args["properties"])
 
 
+def _log_params(store: TrackingStore, files: FileStore | None, args: dict[str, Any]) -> None:
+    store.log_params(args["run_id"], args["params"])
+
+
 def _update_run(store: TrackingStore, files: FileStore | None, args: dict[str, Any]) -> None:
     changes = {k: args[k] for k in _RUN_CHANGES if k in args}
     store.update_run(args["run_id"], **changes)
@@ -82,6 +86,7 @@ OPERATIONS: dict[str, Operation] = {
     "set_tags": _set_tags,
     "remove_tags": _remove_tags,
     "add_properties": _add_properties,
+    "log_params": _log_params,
     "update_run": _update_run,
     "append_log_lines": _append_log_lines,
     "upload_file": _upload_file,

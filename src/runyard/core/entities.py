@@ -71,6 +71,7 @@ class RunDocument(_Document):
     submitted_by: str | None = None
     tags: dict[str, str | None] = Field(default_factory=dict)
     properties: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, str] = Field(default_factory=dict)
     run_definition: dict[str, Any] = Field(default_factory=dict)
     log_files: dict[str, str] = Field(default_factory=dict)
     error: RunError | None = None

@@ -15,6 +15,10 @@ class Limits:
     max_tags: int = 50
     max_properties: int = 50
     max_key_length: int = 100
+    # Params follow MLflow's limits, since MLflow's clients are their main writers.
+    max_params: int = 1_000
+    max_param_key_length: int = 250
+    max_param_value_length: int = 6_000
     max_tag_value_length: int = 1_000
     max_display_name_length: int = 256
     max_description_length: int = 5_000

@@ -8,6 +8,9 @@ from runyard.core.errors import LimitExceededError, ValidationError
 
 #: The workspace of a database that names none (and of a local folder).
 DEFAULT_WORKSPACE = "default"
+#: Where a server answers MLflow's REST API for a workspace other than the default one:
+#: tracking URI http://host:port/mlflow/<workspace> (the default one answers at the root).
+MLFLOW_WORKSPACE_PREFIX = "/mlflow"
 
 _EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")

@@ -1,4 +1,4 @@
-"""Checks for tags (mutable) and properties (write-once): types and the Azure ML limits."""
+"""Checks for tags (mutable), properties and params (write-once): types and their limits."""
 
 from __future__ import annotations
 
@@ -72,4 +72,43 @@ def validate_properties(properties: object, limits: Limits) -> dict[str, str]:
         if v is None:
             raise ValidationError(f"property {key!r} needs a value; properties cannot be None")
         out[key] = _value("property", key, v, limits)
+    return out
+
+
+def validate_params(params: object, limits: Limits) -> dict[str, str]:
+    """Check params given as a mapping; values of any scalar type are stored as their text.
+
+    Params are write-once like properties but follow MLflow's limits (250-character keys,
+    6000-character values), because MLflow clients are what mostly writes them.
+    """
+    if not isinstance(params, Mapping):
+        raise ValidationError(f"params must be a dict, got {type(params).__name__}")
+    if len(params) > limits.max_params:
+        raise LimitExceededError(
+            f"{len(params)} params given; a run may have at most {limits.max_params}"
+        )
+    out: dict[str, str] = {}
+    for k, v in params.items():
+        if not isinstance(k, str):
+            raise ValidationError(f"param key must be a string, got {type(k).__name__}: {k!r}")
+        if not k.strip():
+            raise ValidationError("param key must not be empty or blank")
+        if len(k) > limits.max_param_key_length:
+            raise LimitExceededError(
+                f"param key is {len(k)} characters long; the limit is "
+                f"{limits.max_param_key_length}: {k[:40]!r}…"
+            )
+        if any(ord(c) < 32 for c in k):
+            raise ValidationError(f"param key must not contain control characters: {k!r}")
+        if v is None:
+            raise ValidationError(f"param {k!r} needs a value; params cannot be None")
+        text = v if isinstance(v, str) else str(v)
+        if "\x00" in text:
+            raise ValidationError(f"param {k!r} value cannot contain NUL (\\x00)")
+        if len(text) > limits.max_param_value_length:
+            raise LimitExceededError(
+                f"param {k!r} value is {len(text)} characters long; the limit is "
+                f"{limits.max_param_value_length}"
+            )
+        out[k] = text
     return out

@@ -18,7 +18,7 @@ from runyard.core.names import validate_run_id
 from runyard.core.paths import run_prefix
 from runyard.core.run_environment import ENV_RUN_ID
 from runyard.core.status import Status
-from runyard.core.tags import validate_properties, validate_tags
+from runyard.core.tags import validate_params, validate_properties, validate_tags
 from runyard.sdk.experiment import Experiment
 from runyard.sdk.metric_checks import MetricChecks
 from runyard.sdk.run_children import RunChildren
@@ -352,6 +352,19 @@ class Run(MetricLogging, RunFiles, RunChildren):
     def get_properties(self) -> dict[str, str]:
         """The run's properties."""
         return dict(self._refresh().properties)
+
+    # Params (MLflow's notion: write-once inputs such as hyperparameters)
+    def log_param(self, key: str, value: object) -> None:
+        """Record one param; logging another value for it raises ImmutablePropertyError."""
+        self.log_params({key: value})
+
+    def log_params(self, params: dict[str, object]) -> None:
+        """Record several params at once (write-once, like properties but their own section)."""
+        self._transport.store.log_params(self._id, validate_params(params, self._limits))
+
+    def get_params(self) -> dict[str, str]:
+        """The run's params."""
+        return dict(self._refresh().params)
 
     # Models
     def register_model(

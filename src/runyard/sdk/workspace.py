@@ -16,7 +16,7 @@ from runyard.client.base import Transport
 from runyard.client.pipeline import LoggingPipeline
 from runyard.core.errors import ValidationError
 from runyard.core.limits import Limits
-from runyard.core.names import DEFAULT_WORKSPACE, validate_workspace_name
+from runyard.core.names import DEFAULT_WORKSPACE, MLFLOW_WORKSPACE_PREFIX, validate_workspace_name
 from runyard.core.run_environment import ENV_WORKSPACE
 from runyard.sdk.compute_target import ComputeTargets
 
@@ -335,11 +335,23 @@ class Workspace:
         return self.server_url is not None
 
     def get_mlflow_tracking_uri(self) -> str:
-        """The MLflow tracking URI of this workspace (served by `runyard server`)."""
-        raise ValidationError(
-            "a local workspace has no MLflow endpoint: start `runyard server` and attach a "
-            "workspace that points at it"
-        )
+        """The MLflow tracking URI of this workspace, served by `runyard server`.
+
+        The default workspace answers at the server's root, any other under
+        `/mlflow/<workspace>`. MLflow's clients send the token from MLFLOW_TRACKING_TOKEN
+        (a URI cannot carry it), so set that to this workspace's token when the server
+        requires one.
+        """
+        if self.server_url is None:
+            raise ValidationError(
+                "a local workspace has no MLflow tracking URI yet: the in-process MLflow "
+                "plugin that writes into the local store comes next. Until then start "
+                "`runyard server` on this store and attach a workspace that points at it"
+            )
+        root = self.server_url.rstrip("/")
+        if self.name == DEFAULT_WORKSPACE:
+            return root
+        return f"{root}{MLFLOW_WORKSPACE_PREFIX}/{self.name}"
 
     def __repr__(self) -> str:
         return (

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from runyard.artifacts import ArtifactStore
+from runyard.mlflow.app import WORKSPACE_PREFIX, create_mlflow_app
 from runyard.server.access import AccessControl
 from runyard.server.cleanup import remove_leftovers
 from runyard.server.config import ServerConfig
@@ -145,6 +146,12 @@ def create_app(config: ServerConfig) -> FastAPI:
     )
     for module in modules:
         app.include_router(module.router, prefix=API_PREFIX)
+    # MLflow's tracking REST API: the default workspace at the root, any other under
+    # /mlflow/<workspace> so that tracking URI http://host:port/mlflow/<workspace> works.
+    mlflow_app = create_mlflow_app(app.state.access.authorize)
+    for root in ("", WORKSPACE_PREFIX + "/{workspace}"):
+        for api in ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow"):
+            app.mount(root + api, mlflow_app)
 
     @app.get("/api/v1/health", tags=["server"])
     async def health() -> dict[str, str]:

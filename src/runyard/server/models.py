@@ -74,6 +74,18 @@ class AddProperties(_Body):
     properties: dict[str, str]
 
 
+class LogParams(_Body):
+    """Params to log (write-once, MLflow's limits)."""
+
+    params: dict[str, str]
+
+
+class Rename(_Body):
+    """The experiment's new name."""
+
+    name: str
+
+
 class Archive(_Body):
     """Whether the experiment is archived."""
 

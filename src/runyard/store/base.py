@@ -44,6 +44,10 @@ class TrackingStore(ABC):
     def set_experiment_archived(self, name: str, archived: bool) -> None:
         """Archive an experiment (hidden from lists) or bring it back."""
 
+    @abstractmethod
+    def rename_experiment(self, name: str, new_name: str) -> None:
+        """Give an experiment another name (ConflictError if that name is taken)."""
+
     # Runs
     @abstractmethod
     def create_runs(self, new_runs: Sequence[NewRun]) -> list[RunDocument]:
@@ -90,6 +94,10 @@ class TrackingStore(ABC):
     @abstractmethod
     def add_properties(self, run_id: str, properties: dict[str, str]) -> None:
         """Add properties; ImmutablePropertyError if a key exists with another value."""
+
+    @abstractmethod
+    def log_params(self, run_id: str, params: dict[str, str]) -> None:
+        """Add params; ImmutablePropertyError if a key exists with another value."""
 
     # Metrics
     @abstractmethod

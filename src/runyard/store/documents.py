@@ -12,7 +12,7 @@ from sqlalchemy import Connection, func, select
 
 from runyard.core.entities import ExperimentInfo, RunDocument, RunError
 from runyard.core.status import Status
-from runyard.store.schema import experiments, run_properties, run_tags, runs
+from runyard.store.schema import experiments, run_params, run_properties, run_tags, runs
 
 _ACTIVE = [s.value for s in Status if s.is_active]
 _CHUNK = 500
@@ -74,6 +74,7 @@ def documents_for_rows(conn: Connection, rows: Sequence[Any]) -> list[RunDocumen
     pks = [r.id for r in rows]
     tags = _key_values(conn, run_tags, pks)
     props = _key_values(conn, run_properties, pks)
+    params = _key_values(conn, run_params, pks)
     parent_pks = list({r.parent_id for r in rows if r.parent_id is not None})
     parents: dict[int, str] = {}
     if parent_pks:
@@ -114,6 +115,7 @@ def documents_for_rows(conn: Connection, rows: Sequence[Any]) -> list[RunDocumen
                 submitted_by=r.submitted_by,
                 tags=tags.get(r.id, {}),
                 properties=props.get(r.id, {}),
+                params=params.get(r.id, {}),
                 run_definition=json.loads(r.run_definition) if r.run_definition else {},
                 error=error,
             )

@@ -105,6 +105,17 @@ run_properties = Table(
     Index(None, "key", "value", "run_id"),
 )
 
+#: MLflow-style params: write-once like properties, a section of their own.
+run_params = Table(
+    "run_params",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("run_id", "key"),
+    Index(None, "key", "run_id"),
+)
+
 metrics = Table(
     "metrics",
     metadata,

@@ -39,6 +39,7 @@ from runyard.store.documents import experiment_info, load_documents
 from runyard.store.run_table import newest_run_pk, run_states, run_table_page, table_values
 from runyard.store.schema import (
     experiments,
+    run_params,
     run_properties,
     run_tags,
     runs,
@@ -146,6 +147,26 @@ class SqlTrackingStore(RunData, ModelVersions, TrackingStore):
                 update(experiments)
                 .where(experiments.c.workspace_id == self.workspace_id, experiments.c.name == name)
                 .values(archived=archived)
+            )
+            if result.rowcount == 0:
+                raise NotFoundError(f"no experiment named {name!r}")
+
+    def rename_experiment(self, name: str, new_name: str) -> None:
+        """Give an experiment another name (ConflictError if that name is taken)."""
+        validate_experiment_name(new_name, self.limits.max_experiment_name_length)
+        with self.db.write() as conn:
+            taken = conn.execute(
+                select(experiments.c.id).where(
+                    experiments.c.workspace_id == self.workspace_id,
+                    experiments.c.name == new_name,
+                )
+            ).first()
+            if taken is not None and new_name != name:
+                raise ConflictError(f"an experiment named {new_name!r} exists already")
+            result = conn.execute(
+                update(experiments)
+                .where(experiments.c.workspace_id == self.workspace_id, experiments.c.name == name)
+                .values(name=new_name)
             )
             if result.rowcount == 0:
                 raise NotFoundError(f"no experiment named {name!r}")
@@ -386,33 +407,42 @@ class SqlTrackingStore(RunData, ModelVersions, TrackingStore):
 
     def add_properties(self, run_id: str, properties: dict[str, str]) -> None:
         """Add properties; ImmutablePropertyError if a key exists with another value."""
+        self._add_write_once(
+            run_id, properties, run_properties, "property", "properties", self.limits.max_properties
+        )
+
+    def log_params(self, run_id: str, params: dict[str, str]) -> None:
+        """Add params; ImmutablePropertyError if a key exists with another value."""
+        self._add_write_once(run_id, params, run_params, "param", "params", self.limits.max_params)
+
+    def _add_write_once(
+        self, run_id: str, values: dict[str, str], table: Any, what: str, plural: str, limit: int
+    ) -> None:
+        """Insert new write-once key/values; the same value again is a no-op, another refused."""
         with self.db.write() as conn:
             pk = self._run_pk(conn, run_id, lock=True)
-            if not properties:
+            if not values:
                 return
             existing = {
                 key: value
                 for key, value in conn.execute(
-                    select(run_properties.c.key, run_properties.c.value).where(
-                        run_properties.c.run_id == pk
-                    )
+                    select(table.c.key, table.c.value).where(table.c.run_id == pk)
                 )
             }
-            for key, value in properties.items():
+            for key, value in values.items():
                 if key in existing and existing[key] != value:
                     raise ImmutablePropertyError(
-                        f"property {key!r} of run {run_id!r} is already {existing[key]!r}; "
-                        f"properties cannot change (tried {value!r}). Use a tag for values "
+                        f"{what} {key!r} of run {run_id!r} is already {existing[key]!r}; "
+                        f"{plural} cannot change (tried {value!r}). Use a tag for values "
                         "that change."
                     )
-            new = {k: v for k, v in properties.items() if k not in existing}
-            if len(existing) + len(new) > self.limits.max_properties:
+            new = {k: v for k, v in values.items() if k not in existing}
+            if len(existing) + len(new) > limit:
                 raise LimitExceededError(
-                    f"run {run_id!r} would have {len(existing) + len(new)} properties; the limit "
-                    f"is {self.limits.max_properties}"
+                    f"run {run_id!r} would have {len(existing) + len(new)} {plural}; the limit "
+                    f"is {limit}"
                 )
             if new:
                 conn.execute(
-                    insert(run_properties),
-                    [{"run_id": pk, "key": k, "value": v} for k, v in new.items()],
+                    insert(table), [{"run_id": pk, "key": k, "value": v} for k, v in new.items()]
                 )

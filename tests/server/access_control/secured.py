@@ -233,6 +233,7 @@ def api_calls(client: httpx.Client, workspace: str, victim: Victim) -> list[Call
         call("PUT", "/runs/{run_id}/tags", json_body={"tags": {"stage": "x", "intruder": None}}),
         call("POST", "/runs/{run_id}/tags/remove", json_body={"keys": ["stage"]}),
         call("POST", "/runs/{run_id}/properties", json_body={"properties": {"intruder": "yes"}}),
+        call("POST", "/runs/{run_id}/params", json_body={"params": {"intruder": "yes"}}),
         call(
             "POST",
             "/runs/{run_id}/points",
@@ -280,6 +281,8 @@ def api_calls(client: httpx.Client, workspace: str, victim: Victim) -> list[Call
         call("POST", "/experiments/{name}/archive", json_body={"archived": True}),
         call("POST", "/runs/{run_id}/cancel"),
         call("POST", "/runs/{run_id}/status", json_body={"status": "Canceled", "error": None}),
+        # Renamed to its own name: the role checks run, the state stays as the tests expect.
+        call("POST", "/experiments/{name}/rename", json_body={"name": victim.experiment}),
     ]
     known = {(c.method, c.template) for c in calls}
     assert len(known) == len(calls), "a route is listed twice"

@@ -41,14 +41,14 @@ def test_reader_may_read_and_search_but_every_write_is_refused(
     assert visible_state(client, owner_a, victim) == before
 
 
-def test_contributor_may_write_runs_but_not_archive_experiments(
+def test_contributor_may_write_runs_but_not_archive_or_rename_experiments(
     secured: Secured, client: httpx.Client, victim: Victim
 ) -> None:
     calls = api_calls(client, TEAM_A, victim)
 
     def expected(call: Call) -> tuple[int, str | None]:
-        archive = call.template.endswith("/archive")
-        return (403, "PermissionDeniedError") if archive else (200, None)
+        owners_only = call.template.endswith(("/archive", "/rename"))
+        return (403, "PermissionDeniedError") if owners_only else (200, None)
 
     wrong = unexpected_answers(client, calls, secured.auth(TEAM_A, "contributor"), expected)
 

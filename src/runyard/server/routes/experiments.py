@@ -12,7 +12,7 @@ from runyard.core.names import validate_experiment_name
 from runyard.core.roles import Role
 from runyard.server.access import Access, require
 from runyard.server.encoding import SafeJSONResponse
-from runyard.server.models import Archive
+from runyard.server.models import Archive, Rename
 
 router = APIRouter(tags=["experiments"])
 Reader = Annotated[Access, Depends(require(Role.READER))]
@@ -44,4 +44,11 @@ async def ensure_experiment(access: Contributor, name: str) -> Response:
 async def archive_experiment(access: Owner, name: str, body: Archive) -> Response:
     """Archive an experiment or bring it back (owners only)."""
     await run_in_threadpool(access.store.set_experiment_archived, name, body.archived)
+    return Response(status_code=204)
+
+
+@router.post("/experiments/{name}/rename", status_code=204)
+async def rename_experiment(access: Owner, name: str, body: Rename) -> Response:
+    """Give an experiment another name (owners only; 409 if the name is taken)."""
+    await run_in_threadpool(access.store.rename_experiment, name, body.name)
     return Response(status_code=204)

@@ -1,4 +1,4 @@
-"""Runs: creation, search, life cycle, tags and properties."""
+"""Runs: creation, search, life cycle, tags, properties and params."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from starlette.concurrency import run_in_threadpool
 from runyard.core.entities import RunDocument, validate_new_run
 from runyard.core.limits import check_length
 from runyard.core.roles import Role
-from runyard.core.tags import validate_properties, validate_tags
+from runyard.core.tags import validate_params, validate_properties, validate_tags
 from runyard.server.access import Access, require
 from runyard.server.encoding import SafeJSONResponse
 from runyard.server.models import (
     AddProperties,
     ChangeStatus,
     CreateRuns,
+    LogParams,
     RemoveTags,
     RunPage,
     SearchRuns,
@@ -111,4 +112,12 @@ async def add_properties(access: Contributor, run_id: str, body: AddProperties) 
     """Add write-once properties (409 if one exists with another value)."""
     properties = validate_properties(body.properties, access.store.limits)
     await run_in_threadpool(access.store.add_properties, run_id, properties)
+    return Response(status_code=204)
+
+
+@router.post("/runs/{run_id}/params", status_code=204)
+async def log_params(access: Contributor, run_id: str, body: LogParams) -> Response:
+    """Add write-once params (409 if one exists with another value)."""
+    params = validate_params(body.params, access.store.limits)
+    await run_in_threadpool(access.store.log_params, run_id, params)
     return Response(status_code=204)

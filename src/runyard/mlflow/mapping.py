@@ -1,0 +1,178 @@
+"""MLflow <-> runyard: the one place that says what an MLflow entity is in runyard's terms.
+
+An MLflow run *is* a runyard run (same id), an MLflow experiment *is* a runyard experiment
+(its id as a string). MLflow's system tags that runyard holds as fields (display name,
+parent, submitter, description) are stored in those fields and shown back as tags, so both
+sides read the same value. The REST routes and the coming in-process plugin share this.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from runyard.core.entities import ExperimentInfo, RunDocument
+from runyard.core.status import Status
+
+RUN_NAME_TAG = "mlflow.runName"
+PARENT_RUN_TAG = "mlflow.parentRunId"
+USER_TAG = "mlflow.user"
+NOTE_TAG = "mlflow.note.content"
+#: System tags held as runyard run fields, never as runyard tags.
+FIELD_TAGS = frozenset({RUN_NAME_TAG, PARENT_RUN_TAG, USER_TAG, NOTE_TAG})
+
+_TO_RUNYARD = {
+    "RUNNING": Status.RUNNING,
+    "SCHEDULED": Status.QUEUED,
+    "FINISHED": Status.COMPLETED,
+    "FAILED": Status.FAILED,
+    "KILLED": Status.CANCELED,
+}
+_TO_MLFLOW = {
+    Status.NOT_STARTED: "SCHEDULED",
+    Status.QUEUED: "SCHEDULED",
+    Status.PREPARING: "SCHEDULED",
+    Status.STARTING: "SCHEDULED",
+    Status.RUNNING: "RUNNING",
+    Status.NOT_RESPONDING: "RUNNING",
+    Status.FINALIZING: "RUNNING",
+    Status.CANCEL_REQUESTED: "RUNNING",
+    Status.COMPLETED: "FINISHED",
+    Status.FAILED: "FAILED",
+    Status.CANCELED: "KILLED",
+}
+MLFLOW_STATUSES = tuple(_TO_RUNYARD)
+
+
+def status_to_runyard(status: str) -> Status:
+    """The runyard status of an MLflow RunStatus name (ValueError names the allowed ones)."""
+    try:
+        return _TO_RUNYARD[status]
+    except KeyError:
+        raise ValueError(
+            f"invalid run status {status!r}; allowed: {', '.join(MLFLOW_STATUSES)}"
+        ) from None
+
+
+def status_to_mlflow(status: Status) -> str:
+    """The MLflow RunStatus name of a runyard status (active states read as RUNNING)."""
+    return _TO_MLFLOW[status]
+
+
+def experiment_id_to_mlflow(experiment_id: int) -> str:
+    """MLflow's experiment ids are strings: runyard's number as text."""
+    return str(experiment_id)
+
+
+def experiment_id_to_runyard(experiment_id: str) -> int:
+    """runyard's number of an MLflow experiment id (ValueError when it is not one)."""
+    if not isinstance(experiment_id, str) or not experiment_id.isdigit():
+        raise ValueError(f"invalid experiment id {experiment_id!r}: expected a number as text")
+    return int(experiment_id)
+
+
+def to_ms(when: datetime | None) -> int | None:
+    """MLflow's timestamps are integer milliseconds since the epoch."""
+    return None if when is None else round(when.timestamp() * 1000)
+
+
+def ms_to_seconds(ms: int) -> float:
+    """runyard stores point times as float seconds since the epoch."""
+    return ms / 1000.0
+
+
+def seconds_to_ms(seconds: float) -> int:
+    """The MLflow timestamp of a runyard point time."""
+    return round(seconds * 1000)
+
+
+def split_tags(tags: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """MLflow tags -> (runyard field values by system tag, plain tags)."""
+    fields = {k: v for k, v in tags.items() if k in FIELD_TAGS}
+    plain = {k: v for k, v in tags.items() if k not in FIELD_TAGS}
+    return fields, plain
+
+
+def run_tags(doc: RunDocument) -> dict[str, str]:
+    """The MLflow tags of a run: its runyard tags plus the system tags its fields hold."""
+    tags = {k: ("" if v is None else v) for k, v in doc.tags.items()}
+    if doc.display_name is not None:
+        tags[RUN_NAME_TAG] = doc.display_name
+    if doc.parent_run_id is not None:
+        tags[PARENT_RUN_TAG] = doc.parent_run_id
+    if doc.submitted_by is not None:
+        tags[USER_TAG] = doc.submitted_by
+    if doc.description is not None:
+        tags[NOTE_TAG] = doc.description
+    return tags
+
+
+def metric_value_to_json(stored: object) -> float | str:
+    """MLflow's JSON spells the non-finite values "NaN", "Infinity" and "-Infinity"."""
+    if not isinstance(stored, (int, float)):
+        raise TypeError(f"an MLflow metric is a number; runyard holds {stored!r}")
+    value = float(stored)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def metric_value_from_json(value: object) -> float:
+    """A metric value as MLflow's clients send it (number or the non-finite spellings)."""
+    if isinstance(value, bool):
+        raise ValueError(f"metric value must be a number, got {value!r}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity", "inf", "-inf", "nan"):
+        return float(value.replace("Infinity", "inf"))
+    raise ValueError(f"metric value must be a number, got {value!r}")
+
+
+def experiment_to_mlflow(info: ExperimentInfo) -> dict[str, Any]:
+    """An MLflow Experiment message; archived runyard experiments are MLflow's deleted ones."""
+    created = to_ms(info.created_utc)
+    updated = to_ms(info.last_activity_utc) or created
+    return {
+        "experiment_id": experiment_id_to_mlflow(info.experiment_id),
+        "name": info.name,
+        "artifact_location": f"mlflow-artifacts:/{info.experiment_id}",
+        "lifecycle_stage": "deleted" if info.archived else "active",
+        "creation_time": created,
+        "last_update_time": updated,
+        "tags": [],
+    }
+
+
+def run_info_to_mlflow(doc: RunDocument) -> dict[str, Any]:
+    """An MLflow RunInfo message of a runyard run document."""
+    info: dict[str, Any] = {
+        "run_id": doc.run_id,
+        "run_uuid": doc.run_id,
+        "run_name": doc.display_name or "",
+        "experiment_id": experiment_id_to_mlflow(doc.experiment_id),
+        "user_id": doc.submitted_by or "",
+        "status": status_to_mlflow(doc.status),
+        "start_time": to_ms(doc.start_time_utc or doc.created_utc),
+        "artifact_uri": f"mlflow-artifacts:/{doc.experiment_id}/{doc.run_id}/artifacts",
+        "lifecycle_stage": "active",
+    }
+    end = to_ms(doc.end_time_utc)
+    if end is not None:
+        info["end_time"] = end
+    return info
+
+
+def run_to_mlflow(doc: RunDocument, metrics: list[dict[str, Any]]) -> dict[str, Any]:
+    """An MLflow Run message: info and data (latest metrics, params, tags)."""
+    return {
+        "info": run_info_to_mlflow(doc),
+        "data": {
+            "metrics": metrics,
+            "params": [{"key": k, "value": v} for k, v in doc.params.items()],
+            "tags": [{"key": k, "value": v} for k, v in run_tags(doc).items()],
+        },
+        "inputs": {},
+    }
