@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-
 from mlflow import MlflowClient
+
 from runyard import Workspace
 from runyard.sdk.workspace import close_all
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from mlflow import MlflowClient
 from runyard import Workspace
 from tests.server.access_control.conftest import secured  # noqa: F401  (the fixture)
 from tests.server.access_control.secured import TEAM_A, TEAM_B, Secured
