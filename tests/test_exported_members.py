@@ -25,6 +25,8 @@ PUBLIC = [
     "ImmutablePropertyError",
     "InvalidStatusTransitionError",
     "LimitExceededError",
+    "Model",
+    "ModelNotFoundError",
     "NotFoundError",
     "OfflineError",
     "OfflineRun",

@@ -474,34 +474,6 @@ def test_last_line_without_a_newline_reaches_the_logs_on_ray(
 
 
 # Runs last: it takes the head's job API away for good.
-@pytest.mark.parametrize("transport", ["local"], indirect=True)
-def test_run_fails_when_the_ray_job_api_goes_away_mid_run(
-    on_ray: Experiment, ray_head: RayHead, source: Callable[[str], Path]
-) -> None:
-    body = """
-        import time
-
-        print("training", flush=True)
-        time.sleep(60)
-    """
-    run = on_ray.submit(
-        ScriptRunConfig(
-            source_directory=str(source(body)), script="train.py", compute_target=TARGET
-        )
-    )
-    _wait_for("the script running", lambda: "training" in _lines(run), run)
-    (dashboard,) = (
-        pid
-        for pid in _head_processes(ray_head.session_id, ray_head.temp_dir)
-        if "dashboard/dashboard.py" in _cmdline(pid)
-    )
-    os.kill(dashboard, signal.SIGKILL)
-    _wait_for("the run ended", lambda: run._refresh().status.is_terminal, run, timeout=45)
-    details = run.get_details()
-    assert details["status"] == "Failed", details
-    assert "Ray cluster" in details["error"]["message"], details["error"]
-
-
 def test_system_managed_environment_packages_reach_the_ray_job(
     on_ray: Experiment, source: Callable[[str], Path], transport: str
 ) -> None:
@@ -528,3 +500,32 @@ def test_system_managed_environment_packages_reach_the_ray_job(
     details = run.wait_for_completion(raise_on_error=False, timeout_seconds=300)
     assert details["status"] == "Completed", f"{details}\n{_runner_log(run)}"
     assert any(line.startswith("tomli from") for line in _lines(run))
+
+
+# Kills the shared head's dashboard: it stays the last test of this module.
+@pytest.mark.parametrize("transport", ["local"], indirect=True)
+def test_run_fails_when_the_ray_job_api_goes_away_mid_run(
+    on_ray: Experiment, ray_head: RayHead, source: Callable[[str], Path]
+) -> None:
+    body = """
+        import time
+
+        print("training", flush=True)
+        time.sleep(60)
+    """
+    run = on_ray.submit(
+        ScriptRunConfig(
+            source_directory=str(source(body)), script="train.py", compute_target=TARGET
+        )
+    )
+    _wait_for("the script running", lambda: "training" in _lines(run), run)
+    (dashboard,) = (
+        pid
+        for pid in _head_processes(ray_head.session_id, ray_head.temp_dir)
+        if "dashboard/dashboard.py" in _cmdline(pid)
+    )
+    os.kill(dashboard, signal.SIGKILL)
+    _wait_for("the run ended", lambda: run._refresh().status.is_terminal, run, timeout=45)
+    details = run.get_details()
+    assert details["status"] == "Failed", details
+    assert "Ray cluster" in details["error"]["message"], details["error"]

@@ -50,7 +50,9 @@ def _seed(store: SqlTrackingStore) -> None:
 @pytest.fixture
 def api(store_url: str, tmp_path: Path) -> Iterator[Callable[..., httpx.Response]]:
     """GET on the routes of an in-process app over a seeded store."""
-    app = create_app(ServerConfig(store_url, str(tmp_path / "artifacts")))
+    app = create_app(
+        ServerConfig(store_url, str(tmp_path / "artifacts"), allowed_hosts=("testserver",))
+    )
     _seed(app.state.access.store("pages"))
     client = TestClient(app)  # not entered: no lifespan, these routes need none
 
