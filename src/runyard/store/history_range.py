@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import Connection, Double, func, literal, select
+from sqlalchemy import Connection, func, select
 
 from runyard.core.errors import ValidationError
 from runyard.core.history import History
-from runyard.core.metrics import NUMERIC_VTYPES, decode_value
+from runyard.core.metrics import decode_value
+from runyard.store.rollups import bucket_points
 from runyard.store.schema import ROLLUP_BLOCK, metric_points, metric_rollups
 
 
@@ -53,35 +54,7 @@ def read_history_range(
     width = math.ceil(count / max_points)
     if width >= ROLLUP_BLOCK:
         return _from_rollups(conn, metric.id, count, width, min_step, max_step)
-    return _from_points(conn, in_range, count, width)
-
-
-def _from_points(conn: Connection, in_range: list[Any], count: int, width: int) -> History:
-    numeric = [*in_range, metric_points.c.vtype.in_(NUMERIC_VTYPES)]
-    if conn.dialect.name == "postgresql":
-        numeric.append(metric_points.c.value != literal(math.nan, Double))
-    bucket = (metric_points.c.seq // width).label("bucket")
-    rows = conn.execute(
-        select(
-            bucket,
-            func.min(metric_points.c.step),
-            func.count(metric_points.c.value),
-            func.min(metric_points.c.value),
-            func.max(metric_points.c.value),
-            func.avg(metric_points.c.value),
-        )
-        .where(*numeric)
-        .group_by(bucket)
-        .order_by(bucket)
-    ).all()
-    history = History(count=count, downsampled=True)
-    for _, first_step, n, low, high, mean in rows:
-        history.steps.append(first_step)
-        history.counts.append(n)
-        history.min.append(low)
-        history.max.append(high)
-        history.values.append(None if mean is None else float(mean))
-    return history
+    return bucket_points(conn, in_range, count, width)
 
 
 def _from_rollups(

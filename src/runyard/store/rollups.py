@@ -226,8 +226,14 @@ def _from_rollups(conn: Connection, metric_id: int, count: int, blocks_per_bucke
 
 
 def _from_points(conn: Connection, metric_id: int, count: int, width: int) -> History:
+    return bucket_points(conn, [metric_points.c.metric_id == metric_id], count, width)
+
+
+def bucket_points(conn: Connection, where: list[Any], count: int, width: int) -> History:
+    """A metric's raw points (those `where` selects) in buckets of `width` by sequence,
+    each bucket's count, min, max and mean; shared by whole and zoomed histories."""
     bucket = (metric_points.c.seq // width).label("bucket")
-    numeric = [metric_points.c.metric_id == metric_id, metric_points.c.vtype.in_(NUMERIC_VTYPES)]
+    numeric = [*where, metric_points.c.vtype.in_(NUMERIC_VTYPES)]
     if conn.dialect.name == "postgresql":
         # PostgreSQL keeps NaN (SQLite stores NULL, which aggregates skip by themselves).
         numeric.append(metric_points.c.value != literal(math.nan, Double))
