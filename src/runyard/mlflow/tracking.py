@@ -1,0 +1,508 @@
+"""MLflow's tracking endpoints (experiments, runs, metrics, params, tags) over runyard's store."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from runyard.core.entities import NewRun, RunDocument, RunFilter
+from runyard.core.errors import ConflictError, NotFoundError, RunyardError
+from runyard.core.metrics import MetricKind, PointBatch
+from runyard.core.names import MLFLOW_WORKSPACE_PREFIX
+from runyard.core.roles import Role
+from runyard.core.status import Status
+from runyard.core.tags import validate_params, validate_tags
+from runyard.mlflow import mapping
+from runyard.mlflow.endpoints import Access, integer, required_arg, route, string
+from runyard.mlflow.errors import MlflowError, invalid
+from runyard.mlflow.search import matches, parse_filter, parse_order_by, sort_runs
+from runyard.store.base import TrackingStore
+
+#: MLflow's log-batch limits (mlflow/utils/validation.py).
+MAX_BATCH_METRICS = 1000
+MAX_BATCH_PARAMS_TAGS = 100
+MAX_BATCH_ENTITIES = 1000
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+MAX_RESULTS_SEARCH_RUNS = 50_000
+MAX_RESULTS_HISTORY = 25_000
+#: The path prefix of a non-default workspace's tracking URI: http://host:port/mlflow/<ws>.
+WORKSPACE_PREFIX = MLFLOW_WORKSPACE_PREFIX
+
+
+# Experiments
+def _experiment_by_id(store: TrackingStore, experiment_id: object) -> Any:
+    try:
+        number = mapping.experiment_id_to_runyard(str(experiment_id))
+    except ValueError as exc:
+        raise invalid(str(exc)) from None
+    for info in store.list_experiments(include_archived=True):
+        if info.experiment_id == number:
+            return info
+    raise MlflowError("RESOURCE_DOES_NOT_EXIST", f"No Experiment with id={experiment_id} exists")
+
+
+@route("POST", "experiments/create", Role.CONTRIBUTOR)
+def create_experiment(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    name = string(body, "name")
+    assert name is not None
+    try:
+        access.store.get_experiment(name)
+    except NotFoundError:
+        info = access.store.get_or_create_experiment(name)
+        return {"experiment_id": mapping.experiment_id_to_mlflow(info.experiment_id)}
+    raise MlflowError("RESOURCE_ALREADY_EXISTS", f"Experiment '{name}' already exists.")
+
+
+@route("GET", "experiments/get", Role.READER)
+def get_experiment(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    info = _experiment_by_id(access.store, required_arg(body, "experiment_id"))
+    return {"experiment": mapping.experiment_to_mlflow(info)}
+
+
+@route("GET", "experiments/get-by-name", Role.READER)
+def get_experiment_by_name(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    name = string(body, "experiment_name")
+    for info in access.store.list_experiments(include_archived=True):
+        if info.name == name:
+            return {"experiment": mapping.experiment_to_mlflow(info)}
+    raise MlflowError("RESOURCE_DOES_NOT_EXIST", f"Could not find experiment with name '{name}'")
+
+
+def _view_type(body: dict[str, Any], name: str) -> str:
+    view = body.get(name) or "ACTIVE_ONLY"
+    if view not in ("ACTIVE_ONLY", "DELETED_ONLY", "ALL"):
+        raise invalid(f"Invalid {name} {view!r}; allowed: ACTIVE_ONLY, DELETED_ONLY, ALL")
+    return str(view)
+
+
+def _visible(view: str, deleted: bool) -> bool:
+    return view == "ALL" or (view == "DELETED_ONLY") == deleted
+
+
+def _page(items: list[Any], body: dict[str, Any], default: int, most: int) -> tuple[list[Any], str]:
+    """One page of a listing; page tokens are offsets as text."""
+    max_results = integer(body, "max_results", default)
+    assert max_results is not None
+    if max_results < 1 or max_results > most:
+        raise invalid(
+            f"Invalid value {max_results} for parameter 'max_results' supplied. It must be at "
+            f"most {most}, and at least 1."
+        )
+    token = body.get("page_token") or "0"
+    if not str(token).isdigit():
+        raise invalid(f"Invalid page token {token!r}")
+    start = int(token)
+    end = start + max_results
+    return items[start:end], (str(end) if end < len(items) else "")
+
+
+@route("POST", "experiments/search", Role.READER)
+def search_experiments(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    view = _view_type(body, "view_type")
+    found = [
+        mapping.experiment_to_mlflow(info)
+        for info in access.store.list_experiments(include_archived=True)
+        if _visible(view, info.archived)
+    ]
+    clauses = parse_filter(body.get("filter"))
+    for clause in clauses:
+        if clause.entity != "attributes" and clause.key != "name":
+            raise invalid("experiment search filters on attributes.name only in this version")
+    if clauses:
+        found = [
+            e
+            for e in found
+            if matches(
+                {"info": {**e, "run_name": e["name"]}, "data": {}},
+                [c.__class__("attributes", "run_name", c.op, c.value) for c in clauses],
+            )
+        ]
+    page, token = _page(found, body, 1000, 50_000)
+    answer: dict[str, Any] = {"experiments": page}
+    if token:
+        answer["next_page_token"] = token
+    return answer
+
+
+def _set_experiment_deleted(access: Access, body: dict[str, Any], deleted: bool) -> dict[str, Any]:
+    info = _experiment_by_id(access.store, required_arg(body, "experiment_id"))
+    access.store.set_experiment_archived(info.name, deleted)
+    return {}
+
+
+@route("POST", "experiments/update", Role.OWNER)
+def update_experiment(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    info = _experiment_by_id(access.store, required_arg(body, "experiment_id"))
+    new_name = string(body, "new_name")
+    assert new_name is not None
+    if info.archived:
+        raise invalid(f"Cannot rename a non-active experiment {info.experiment_id}.")
+    try:
+        access.store.rename_experiment(info.name, new_name)
+    except ConflictError:
+        raise MlflowError(
+            "RESOURCE_ALREADY_EXISTS", f"Experiment '{new_name}' already exists."
+        ) from None
+    return {}
+
+
+# Deleting and restoring are archiving, which the native API leaves to owners too.
+@route("POST", "experiments/delete", Role.OWNER)
+def delete_experiment(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    return _set_experiment_deleted(access, body, True)
+
+
+@route("POST", "experiments/restore", Role.OWNER)
+def restore_experiment(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    return _set_experiment_deleted(access, body, False)
+
+
+# Runs
+def _latest_metrics(store: TrackingStore, run_id: str) -> list[dict[str, Any]]:
+    """Each scalar metric's latest point as MLflow picks it: highest step, then latest time."""
+    latest = []
+    scalar = [m.name for m in store.list_metrics(run_id) if m.kind == MetricKind.SCALAR]
+    for series in store.get_metric_series(run_id, scalar) if scalar else []:
+        if series.column or not series.values:
+            continue
+        best = max(range(len(series.steps)), key=lambda i: (series.steps[i], series.times[i]))
+        latest.append(
+            {
+                "key": series.name,
+                "value": mapping.metric_value_to_json(series.values[best]),
+                "timestamp": mapping.seconds_to_ms(series.times[best]),
+                "step": series.steps[best],
+            }
+        )
+    return latest
+
+
+def _run_message(store: TrackingStore, doc: RunDocument) -> dict[str, Any]:
+    return mapping.run_to_mlflow(doc, _latest_metrics(store, doc.run_id))
+
+
+def _get_doc(store: TrackingStore, run_id: str) -> RunDocument:
+    try:
+        return store.get_run(run_id)
+    except (NotFoundError, RunyardError) as exc:
+        if isinstance(exc, NotFoundError) or "invalid run id" in str(exc):
+            raise MlflowError("RESOURCE_DOES_NOT_EXIST", f"Run '{run_id}' not found") from None
+        raise
+
+
+def _tag_list(items: object, what: str = "tags") -> dict[str, str]:
+    if items is None:
+        return {}
+    if not isinstance(items, list):
+        raise invalid(f"Invalid value for parameter '{what}': expected a list of key/values")
+    out: dict[str, str] = {}
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+            raise invalid(f"Invalid {what} entry {item!r}: expected {{'key': ..., 'value': ...}}")
+        value = item.get("value", "")
+        out[item["key"]] = "" if value is None else str(value)
+    return out
+
+
+def _check_tag_values(tags: dict[str, str]) -> None:
+    for _key, value in tags.items():
+        if len(value) > MAX_TAG_VALUE_LENGTH:
+            raise invalid(
+                f"Tag value '{value[:20]}...' had length {len(value)}, which exceeded length "
+                f"limit of {MAX_TAG_VALUE_LENGTH}"
+            )
+
+
+@route("POST", "runs/create", Role.CONTRIBUTOR)
+def create_run(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    experiment = _experiment_by_id(access.store, body.get("experiment_id") or "0")
+    if experiment.archived:
+        raise invalid(f"The experiment {experiment.experiment_id} must be in the 'active' state.")
+    tags = _tag_list(body.get("tags"))
+    _check_tag_values(tags)
+    fields, plain = mapping.split_tags(tags)
+    run_name = body.get("run_name") or fields.get(mapping.RUN_NAME_TAG)
+    parent = fields.get(mapping.PARENT_RUN_TAG)
+    if parent is not None:
+        _get_doc(access.store, parent)
+    new = NewRun(
+        run_id=uuid.uuid4().hex,
+        experiment_name=experiment.name,
+        parent_run_id=parent,
+        status=Status.RUNNING,
+        display_name=run_name,
+        description=fields.get(mapping.NOTE_TAG),
+        run_type="mlflow",
+        submitted_by=body.get("user_id") or fields.get(mapping.USER_TAG),
+        tags=validate_tags(plain, access.store.limits),
+    )
+    [doc] = access.store.create_runs([new])
+    return {"run": _run_message(access.store, doc)}
+
+
+@route("GET", "runs/get", Role.READER)
+def get_run(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    run_id = string(body, "run_id", required=False) or string(body, "run_uuid")
+    assert run_id is not None
+    return {"run": _run_message(access.store, _get_doc(access.store, run_id))}
+
+
+@route("POST", "runs/update", Role.CONTRIBUTOR)
+def update_run(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    run_id = string(body, "run_id", required=False) or string(body, "run_uuid")
+    assert run_id is not None
+    doc = _get_doc(access.store, run_id)
+    if body.get("run_name"):
+        access.store.update_run(run_id, display_name=str(body["run_name"]))
+    if body.get("status"):
+        try:
+            wanted = mapping.status_to_runyard(str(body["status"]))
+        except ValueError as exc:
+            raise invalid(str(exc)) from None
+        if wanted != doc.status:
+            access.store.set_status(run_id, wanted)
+    return {"run_info": mapping.run_info_to_mlflow(access.store.get_run(run_id))}
+
+
+def _runs_of(store: TrackingStore, experiment_name: str) -> list[RunDocument]:
+    docs: list[RunDocument] = []
+    token: str | None = None
+    while True:
+        page, token = store.search_runs(
+            RunFilter(experiment_name=experiment_name, include_children=True),
+            limit=1000,
+            page_token=token,
+        )
+        docs.extend(page)
+        if not token:
+            return docs
+
+
+@route("POST", "runs/search", Role.READER)
+def search_runs(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    ids = body.get("experiment_ids") or []
+    if not isinstance(ids, list):
+        raise invalid("Invalid value for parameter 'experiment_ids': expected a list")
+    view = _view_type(body, "run_view_type")
+    clauses = parse_filter(body.get("filter"))
+    orders = parse_order_by(body.get("order_by"))
+    runs: list[dict[str, Any]] = []
+    if view != "DELETED_ONLY":  # runs are never deleted through this version's routes
+        for experiment_id in ids:
+            info = _experiment_by_id(access.store, experiment_id)
+            for doc in _runs_of(access.store, info.name):
+                message = _run_message(access.store, doc)
+                if matches(message, clauses):
+                    runs.append(message)
+    page, token = _page(sort_runs(runs, orders), body, 1000, MAX_RESULTS_SEARCH_RUNS)
+    answer: dict[str, Any] = {"runs": page}
+    if token:
+        answer["next_page_token"] = token
+    return answer
+
+
+def _metric_batch(item: object) -> tuple[str, PointBatch]:
+    if not isinstance(item, dict):
+        raise invalid(f"Invalid metric {item!r}: expected an object")
+    key = item.get("key")
+    if not isinstance(key, str) or not key:
+        raise invalid("Missing value for required parameter 'key'.")
+    if item.get("value") is None:
+        raise invalid(f"Missing value for required parameter 'value' of metric '{key}'.")
+    try:
+        value = mapping.metric_value_from_json(item["value"])
+    except ValueError as exc:
+        raise invalid(f"Invalid value for metric '{key}': {exc}") from None
+    timestamp = item.get("timestamp")
+    if timestamp is None or isinstance(timestamp, bool):
+        raise invalid(f"Missing value for required parameter 'timestamp' of metric '{key}'.")
+    try:
+        step = int(item.get("step") or 0)
+        seconds = mapping.ms_to_seconds(int(timestamp))
+    except (TypeError, ValueError):
+        raise invalid(f"Invalid step or timestamp for metric '{key}': expected integers") from None
+    return key, PointBatch(
+        name=key, kind=MetricKind.SCALAR, steps=[step], values=[value], times=[seconds]
+    )
+
+
+def _log_points(store: TrackingStore, run_id: str, batches: list[PointBatch]) -> None:
+    """Points grouped per metric, in one transaction."""
+    merged: dict[str, PointBatch] = {}
+    for batch in batches:
+        into = merged.setdefault(batch.name, PointBatch(name=batch.name, kind=MetricKind.SCALAR))
+        into.steps.extend(batch.steps)
+        into.values.extend(batch.values)
+        into.times.extend(batch.times)
+    if merged:
+        store.log_points(run_id, list(merged.values()))
+
+
+def _active_run(store: TrackingStore, run_id: str) -> RunDocument:
+    return _get_doc(store, run_id)
+
+
+@route("POST", "runs/log-metric", Role.CONTRIBUTOR)
+def log_metric(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    run_id = string(body, "run_id", required=False) or string(body, "run_uuid")
+    assert run_id is not None
+    _, batch = _metric_batch(body)
+    _active_run(access.store, run_id)
+    _log_points(access.store, run_id, [batch])
+    return {}
+
+
+def _params(store: TrackingStore, run_id: str, params: dict[str, str]) -> None:
+    for _key, value in params.items():
+        if len(value) > MAX_PARAM_VALUE_LENGTH:
+            raise invalid(
+                f"Param value '{value[:20]}...' had length {len(value)}, which exceeded length "
+                f"limit of {MAX_PARAM_VALUE_LENGTH}"
+            )
+    store.log_params(run_id, validate_params(params, store.limits))
+
+
+@route("POST", "runs/log-parameter", Role.CONTRIBUTOR)
+def log_parameter(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    run_id = string(body, "run_id", required=False) or string(body, "run_uuid")
+    assert run_id is not None
+    key = string(body, "key")
+    assert key is not None
+    value = body.get("value")
+    if value is None:
+        raise invalid("Missing value for required parameter 'value'.")
+    _active_run(access.store, run_id)
+    _params(access.store, run_id, {key: str(value)})
+    return {}
+
+
+def _set_tags(store: TrackingStore, doc: RunDocument, tags: dict[str, str]) -> None:
+    """Plain tags into runyard tags; the system tags runyard holds as fields into the fields."""
+    _check_tag_values(tags)
+    fields, plain = mapping.split_tags(tags)
+    if mapping.RUN_NAME_TAG in fields or mapping.NOTE_TAG in fields:
+        store.update_run(
+            doc.run_id,
+            display_name=fields.get(mapping.RUN_NAME_TAG),
+            description=fields.get(mapping.NOTE_TAG),
+        )
+    for tag, current in (
+        (mapping.PARENT_RUN_TAG, doc.parent_run_id),
+        (mapping.USER_TAG, doc.submitted_by),
+    ):
+        if tag in fields and fields[tag] != current:
+            raise invalid(f"'{tag}' is fixed when a run is created (it is {current!r})")
+    if plain:
+        store.set_tags(doc.run_id, validate_tags(plain, store.limits))
+
+
+@route("POST", "runs/set-tag", Role.CONTRIBUTOR)
+def set_tag(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    run_id = string(body, "run_id", required=False) or string(body, "run_uuid")
+    assert run_id is not None
+    key = string(body, "key")
+    assert key is not None
+    value = body.get("value")
+    if value is None:
+        raise invalid("Missing value for required parameter 'value'.")
+    _set_tags(access.store, _active_run(access.store, run_id), {key: str(value)})
+    return {}
+
+
+@route("POST", "runs/delete-tag", Role.CONTRIBUTOR)
+def delete_tag(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    run_id = string(body, "run_id")
+    key = string(body, "key")
+    assert run_id is not None and key is not None
+    doc = _get_doc(access.store, run_id)
+    if key not in mapping.run_tags(doc):
+        raise MlflowError(
+            "RESOURCE_DOES_NOT_EXIST", f"No tag with name: {key} in run with id {run_id}"
+        )
+    if key in mapping.FIELD_TAGS:
+        raise invalid(f"'{key}' is a field of the runyard run and cannot be deleted")
+    access.store.remove_tags(run_id, [key])
+    return {}
+
+
+@route("POST", "runs/log-batch", Role.CONTRIBUTOR)
+def log_batch(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    run_id = string(body, "run_id")
+    assert run_id is not None
+    metrics = body.get("metrics") or []
+    params = body.get("params") or []
+    tags = body.get("tags") or []
+    if not all(isinstance(x, list) for x in (metrics, params, tags)):
+        raise invalid("metrics, params and tags must be lists")
+    if len(metrics) > MAX_BATCH_METRICS:
+        raise invalid(
+            f"A batch logging request can contain at most {MAX_BATCH_METRICS} metrics. "
+            f"Got {len(metrics)} metrics. Please split up metrics across multiple requests "
+            "and try again."
+        )
+    if len(params) + len(tags) > MAX_BATCH_PARAMS_TAGS:
+        raise invalid(
+            f"A batch logging request can contain at most {MAX_BATCH_PARAMS_TAGS} params and "
+            f"tags combined. Got {len(params)} params and {len(tags)} tags."
+        )
+    total = len(metrics) + len(params) + len(tags)
+    if total > MAX_BATCH_ENTITIES:
+        raise invalid(
+            f"A batch logging request can contain at most {MAX_BATCH_ENTITIES} total "
+            f"metrics, params and tags. Got {total} total entities."
+        )
+    # Everything is checked before anything is written: a refused batch leaves no trace.
+    batches = [_metric_batch(m)[1] for m in metrics]
+    param_values = _tag_list(params, "params")
+    for value in param_values.values():
+        if len(value) > MAX_PARAM_VALUE_LENGTH:
+            raise invalid(
+                f"Param value '{value[:20]}...' had length {len(value)}, which exceeded length "
+                f"limit of {MAX_PARAM_VALUE_LENGTH}"
+            )
+    checked_params = validate_params(param_values, access.store.limits)
+    tag_values = _tag_list(tags)
+    _check_tag_values(tag_values)
+    doc = _active_run(access.store, run_id)
+    for key, value in checked_params.items():
+        if key in doc.params and doc.params[key] != value:
+            raise invalid(
+                f"Changing param values is not allowed. Param with key='{key}' was already "
+                f"logged with value='{doc.params[key]}' for run ID='{run_id}'. Attempted "
+                f"logging new value '{value}'."
+            )
+    if checked_params:
+        access.store.log_params(run_id, checked_params)
+    if tag_values:
+        _set_tags(access.store, doc, tag_values)
+    _log_points(access.store, run_id, batches)
+    return {}
+
+
+@route("GET", "metrics/get-history", Role.READER)
+def get_metric_history(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+    run_id = string(body, "run_id", required=False) or string(body, "run_uuid")
+    assert run_id is not None
+    key = string(body, "metric_key")
+    _get_doc(access.store, run_id)
+    points: list[dict[str, Any]] = []
+    for series in access.store.get_metric_series(run_id, [str(key)]):
+        if series.kind != MetricKind.SCALAR or series.column:
+            continue
+        points.extend(
+            {
+                "key": series.name,
+                "value": mapping.metric_value_to_json(v),
+                "timestamp": mapping.seconds_to_ms(t),
+                "step": s,
+            }
+            for s, v, t in zip(series.steps, series.values, series.times, strict=True)
+        )
+    if "max_results" not in body and "page_token" not in body:
+        return {"metrics": points}
+    page, token = _page(points, body, MAX_RESULTS_HISTORY, MAX_RESULTS_HISTORY)
+    answer: dict[str, Any] = {"metrics": page}
+    if token:
+        answer["next_page_token"] = token
+    return answer
