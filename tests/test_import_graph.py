@@ -2,7 +2,7 @@
 
 Layers (an arrow means "may import"): cli -> sdk -> compute -> client -> store/artifacts ->
 core. The server sits beside the client: it uses store, artifacts and core, and mounts
-mlflow (MLflow's REST API), which uses store and core and is imported by the server only.
+mlflow (MLflow's REST API), which uses store, artifacts and core and is imported by the server only.
 Entry points (the runner a submission starts, the job entry on Ray, `runyard server`, `python -m
 runyard`) may reach one layer further than the package they live in.
 """
@@ -32,7 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "sdk": {"core", "client", "compute"},
     "server": {"core", "store", "artifacts", "version", "mlflow"},
     # MLflow's REST API over the store; the server mounts it and hands it the token check.
-    "mlflow": {"core", "store"},
+    "mlflow": {"core", "store", "artifacts"},
     "cli": {"core", "version", "sdk", "client", "store"},
     # The package itself re-exports the public API (the SDK's classes load lazily).
     "runyard": {"core", "version", "sdk"},

@@ -12,16 +12,30 @@ import binascii
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from runyard.artifacts import ArtifactStore
 from runyard.core.roles import Role
 from runyard.mlflow.errors import MlflowError, invalid
-from runyard.store.base import TrackingStore
+from runyard.store.base import ModelStore, TrackingStore
 
 
 class Access(Protocol):
-    """What a handler needs of an authorized request: the workspace's store."""
+    """What a handler needs of an authorized request (server/access.py's Access satisfies it):
+    the workspace's name, the caller's role, its tracking store, files and model registry."""
+
+    @property
+    def workspace(self) -> str: ...
+
+    @property
+    def role(self) -> Role: ...
 
     @property
     def store(self) -> TrackingStore: ...
+
+    @property
+    def files(self) -> ArtifactStore: ...
+
+    @property
+    def models(self) -> ModelStore: ...
 
 
 #: The server's token check (server/access.py's AccessControl.authorize): workspace,
