@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from runyard import Experiment, NotFoundError, RunyardError, Workspace
 from runyard.compute.submit import runner_log_folder
 from runyard.sdk.workspace import close_all
+from runyard.store.database import Database
 
 T = TypeVar("T")
 
@@ -112,10 +113,12 @@ def fresh_store_url(backend: str, tmp_path: Path) -> Iterator[str]:
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
     try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+        yield url
     finally:
         close_all()
+        Database.close_url(url)  # servers built in-process (TestClient) share this pool
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()

@@ -113,6 +113,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            db.close()  # the pools' connections go with the server, not with the process
 
     db = Database.open(config.store_url)
     artifacts = ArtifactStore(config.artifacts_url)

@@ -132,3 +132,12 @@ class Database:
                 del _open[self.url]
         self.write_engine.dispose()
         self.read_engine.dispose()
+
+    @classmethod
+    def close_url(cls, url: str) -> None:
+        """Close the process's Database for this URL, if one is open: a store being dropped
+        (a test's schema, a deleted workspace database) must not keep pooled connections."""
+        with _open_lock:
+            found = _open.get(url)
+        if found is not None:
+            found.close()
