@@ -133,8 +133,9 @@ def test_a_storage_key_is_used_by_one_version_only(store_url: str) -> None:
     ("key", "files", "message"),
     [
         ("not-a-key", ["m.pkl"], "storage key"),
-        (uuid.uuid4().hex, [], "without files"),
+        ("0" * 32, [], "without files"),
     ],
+    ids=["bad-key", "no-files"],
 )
 def test_a_version_needs_a_storage_key_and_files(
     store_url: str, key: str, files: list[str], message: str
