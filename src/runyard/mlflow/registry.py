@@ -15,10 +15,11 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from runyard.artifacts.models import copy_stored_files, staged_model
+from runyard.artifacts.models import StagedModel, copy_stored_files, staged_model
 from runyard.core.errors import ModelNotFoundError, NotFoundError, RunyardError
 from runyard.core.paths import run_prefix
 from runyard.core.registry import (
+    MAX_MODEL_FILES,
     ModelFilter,
     ModelVersion,
     NewModelVersion,
@@ -48,6 +49,8 @@ SEARCH_VERSIONS_MOST = 200_000
 _ALIAS = re.compile(r"[\w\-]*")
 _VERSION_ALIAS = re.compile(r"[vV]\d+")
 MAX_ALIAS_LENGTH = 255
+#: The folder a version keeps a whole location's files in (a logged model's).
+WHOLE_FOLDER = "model"
 #: Where the files of a path under MLflow's artifact proxy are: (prefix, name).
 Resolver = Callable[[Access, str], tuple[str, str]]
 
@@ -355,7 +358,10 @@ def create_model_version(access: Access, body: dict[str, Any]) -> dict[str, Any]
     origin = VersionOrigin(source=source, logged_model_id=model_id, run_link=run_link)
     with staged_model(access.files, access.workspace, name) as staged:
         try:
-            copy_stored_files(access.files, prefix, path, staged, f"source '{source}'")
+            if path:
+                copy_stored_files(access.files, prefix, path, staged, f"source '{source}'")
+            else:
+                _copy_whole(access, prefix, staged, source)
         except NotFoundError as exc:
             raise invalid(f"Invalid model version source: '{source}'. {exc}") from None
         version = access.models.create_model_version(
@@ -474,6 +480,23 @@ def get_model_version_download_uri(access: Access, body: dict[str, Any]) -> dict
 
 
 # Files
+def _copy_whole(access: Access, prefix: str, staged: StagedModel, source: str) -> None:
+    """Copy every file of a prefix (a logged model's location) into the staged version
+    under one folder, where MLflow finds its MLmodel file."""
+    names = access.files.list_files(prefix)
+    if not names:
+        raise invalid(f"Invalid model version source: '{source}'. It holds no files.")
+    if len(names) > MAX_MODEL_FILES:
+        raise invalid(
+            f"Invalid model version source: '{source}'. A model version may hold "
+            f"{MAX_MODEL_FILES} files; this one has {len(names)}"
+        )
+    for name in names:
+        access.files.copy_file(prefix, name, staged.prefix, f"{WHOLE_FOLDER}/{name}")
+    staged.path = WHOLE_FOLDER
+    staged.files = sorted(f"{WHOLE_FOLDER}/{name}" for name in names)
+
+
 def _delete_files(access: Access, version: ModelVersion) -> None:
     """A deleted version's files go too; a failure leaves orphans, never a broken version."""
     with contextlib.suppress(Exception):
@@ -628,4 +651,5 @@ def _logged_model_files(
     if resolver is None:
         raise _invalid_source(source, "model_id")
     prefix, name = resolver(access, rest)
-    return prefix, _model_path(source, name), run_id or info.get("source_run_id"), model_id
+    path = _model_path(source, name) if name.strip("/") else ""
+    return prefix, path, run_id or info.get("source_run_id"), model_id
