@@ -4,13 +4,16 @@ version seen from the other side."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from mlflow.exceptions import MlflowException
 
 from runyard import Experiment, Model, Run
+from runyard.cli.main import cli
 from tests.mlflow.conftest import Door
 
 
@@ -75,6 +78,14 @@ def test_a_version_created_through_mlflow_is_a_runyard_model_version(
     )
     latest = client.get_registered_model("iris").latest_versions
     assert [v.version for v in latest] == ["2"]
+    # `runyard model list` shows them, with their tags.
+    config = str(door.workspace.write_config(tmp_path / "ws"))
+    listed = CliRunner().invoke(cli, ["model", "list", "-w", config, "-o", "json"])
+    assert listed.exit_code == 0, listed.stderr
+    assert [(m["id"], m["tags"]) for m in json.loads(listed.stdout)] == [
+        ("iris:2", {}),
+        ("iris:1", {"quality": "good"}),
+    ]
 
 
 def test_a_model_registered_through_runyard_is_seen_by_mlflow(door: Door, tmp_path: Path) -> None:
