@@ -117,7 +117,21 @@ def test_a_version_copies_another_version_or_a_logged_models_whole_location(
     _version(access, "iris", f"runs:/{run_id}/model", run_id=run_id)
     registry.set_registered_model_alias(access, {"name": "iris", "alias": "best", "version": "1"})
     copy = _version(access, "iris", "models:/iris@best")["model_version"]
-    assert (copy["version"], copy["run_id"]) == ("2", run_id)
+    # MLflow records another version as a source by its number.
+    assert (copy["version"], copy["run_id"], copy["source"]) == ("2", run_id, "models:/iris/1")
+    registry.transition_model_version_stage(
+        access, {"name": "iris", "version": "1", "stage": "Production"}
+    )
+    assert _version(access, "iris", "models:/iris/production")["model_version"]["source"] == (
+        "models:/iris/1"
+    )
+    assert _version(access, "iris", "models:/iris/latest")["model_version"]["source"] == (
+        "models:/iris/3"
+    )
+    for missing in ("models:/iris@nobody", "models:/iris/Staging", "models:/iris/Shipped"):
+        with pytest.raises(MlflowError) as exc:
+            _version(access, "iris", missing)
+        assert exc.value.error_code == "INVALID_PARAMETER_VALUE"
 
     # A logged model is found through the logged-models endpoint and the proxy's table of
     # paths (the artifacts module's); here both are stand-ins over a real prefix.
@@ -134,13 +148,13 @@ def test_a_version_copies_another_version_or_a_logged_models_whole_location(
     monkeypatch.setitem(ROUTES, ("GET", "logged-models/get"), (Role.READER, get_logged_model))
     monkeypatch.setitem(registry.ARTIFACT_PATHS, "lm", lambda _a, rest: (location, ""))
     logged = _version(access, "iris", "models:/m-abc", model_id="m-abc")["model_version"]
-    assert (logged["version"], logged["model_id"], logged["run_id"]) == ("3", "m-abc", run_id)
-    prefix, _ = registry.resolve_model_version_files(access, "iris/versions/3")
+    assert (logged["version"], logged["model_id"], logged["run_id"]) == ("5", "m-abc", run_id)
+    prefix, _ = registry.resolve_model_version_files(access, "iris/versions/5")
     assert sorted(access.files.list_files(prefix)) == ["model/MLmodel", "model/data/model.pt"]
-    assert registry.get_model_version_download_uri(access, {"name": "iris", "version": "3"}) == {
-        "artifact_uri": "mlflow-artifacts:/models/iris/versions/3/model"
+    assert registry.get_model_version_download_uri(access, {"name": "iris", "version": "5"}) == {
+        "artifact_uri": "mlflow-artifacts:/models/iris/versions/5/model"
     }
     with pytest.raises(MlflowError) as exc:
         _version(access, "iris", "models:/m-zzz", model_id="m-zzz")
     assert exc.value.error_code == "INVALID_PARAMETER_VALUE"
-    assert [v.version for v in access.models.list_model_versions()] == [3, 2, 1]
+    assert [v.version for v in access.models.list_model_versions()] == [5, 4, 3, 2, 1]

@@ -322,6 +322,11 @@ def test_error_codes_and_bad_input_leave_the_registry_intact(door: Door, tmp_pat
             "INVALID_PARAMETER_VALUE",
         )
     refused(lambda: client.rename_registered_model("iris", "iris"), "RESOURCE_ALREADY_EXISTS")
+    refused(lambda: client.rename_registered_model("iris", "bad name"), "INVALID_PARAMETER_VALUE")
+    refused(lambda: client.rename_registered_model("ghost", "ghost2"), "RESOURCE_DOES_NOT_EXIST")
+    refused(lambda: client.delete_model_version("iris", "5"), "RESOURCE_DOES_NOT_EXIST")
+    refused(lambda: client.delete_registered_model("ghost"), "RESOURCE_DOES_NOT_EXIST")
+    refused(lambda: client.update_model_version("iris", "5", "x"), "RESOURCE_DOES_NOT_EXIST")
     # Nothing of that reached the registry.
     assert [(m.name, m.version) for m in Model.list(door.workspace)] == [("iris", 1)]
     assert [v.version for v in client.search_model_versions("name = 'iris'")] == ["1"]

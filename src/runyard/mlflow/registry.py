@@ -13,7 +13,7 @@ import posixpath
 import re
 import urllib.parse
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from runyard.artifacts.models import StagedModel, copy_stored_files, staged_model
 from runyard.core.errors import ModelNotFoundError, NotFoundError, RunyardError
@@ -49,6 +49,20 @@ SEARCH_VERSIONS_MOST = 200_000
 _ALIAS = re.compile(r"[\w\-]*")
 _VERSION_ALIAS = re.compile(r"[vV]\d+")
 MAX_ALIAS_LENGTH = 255
+
+
+class Source(NamedTuple):
+    """Where a new version's files come from, and what MLflow records of it."""
+
+    prefix: str
+    #: The file or folder within the prefix ("" for all of it: a logged model's location).
+    path: str
+    run_id: str | None
+    model_id: str | None
+    #: The source as MLflow records it (another version's URI names its number).
+    uri: str
+
+
 #: The folder a version keeps a whole location's files in (a logged model's).
 WHOLE_FOLDER = "model"
 #: Where the files of a path under MLflow's artifact proxy are: (prefix, name).
@@ -353,15 +367,17 @@ def create_model_version(access: Access, body: dict[str, Any]) -> dict[str, Any]
     description = string(body, "description", required=False) or None
     run_link = string(body, "run_link", required=False) or None
     _registered(access, name)
-    prefix, path, run_id, model_id = source_files(access, source, run_id, model_id)
-    new = NewModelVersion(name=name, run_id=run_id, description=description, tags=tags)
-    origin = VersionOrigin(source=source, logged_model_id=model_id, run_link=run_link)
+    found = source_files(access, source, run_id, model_id)
+    new = NewModelVersion(name=name, run_id=found.run_id, description=description, tags=tags)
+    origin = VersionOrigin(source=found.uri, logged_model_id=found.model_id, run_link=run_link)
     with staged_model(access.files, access.workspace, name) as staged:
         try:
-            if path:
-                copy_stored_files(access.files, prefix, path, staged, f"source '{source}'")
+            if found.path:
+                copy_stored_files(
+                    access.files, found.prefix, found.path, staged, f"source '{source}'"
+                )
             else:
-                _copy_whole(access, prefix, staged, source)
+                _copy_whole(access, found.prefix, staged, source)
         except NotFoundError as exc:
             raise invalid(f"Invalid model version source: '{source}'. {exc}") from None
         version = access.models.create_model_version(
@@ -565,9 +581,7 @@ def _proxy_path(source: str) -> str | None:
     return None
 
 
-def source_files(
-    access: Access, source: str, run_id: str | None, model_id: str | None
-) -> tuple[str, str, str | None, str | None]:
+def source_files(access: Access, source: str, run_id: str | None, model_id: str | None) -> Source:
     """Where a model version's source files are: (prefix, path, run id, logged model id).
 
     `runs:/<run>/<path>` and a run's `mlflow-artifacts:` URI need the run's id, as MLflow's
@@ -580,7 +594,8 @@ def source_files(
         if parsed.netloc or not parts[0] or parts[0] != run_id:
             raise _invalid_source(source, "run_id")
         prefix, _ = _run_files(access, parts[0], source)
-        return prefix, _model_path(source, parts[1] if len(parts) == 2 else ""), run_id, model_id
+        path = _model_path(source, parts[1] if len(parts) == 2 else "")
+        return Source(prefix, path, run_id, model_id, source)
     if parsed.scheme == "models":
         target = parsed.path.strip("/")
         if parsed.netloc or not target:
@@ -589,22 +604,22 @@ def source_files(
             if target != model_id:
                 raise _invalid_source(source, "model_id")
             return _logged_model_files(access, source, target, run_id)
-        name, _, rest = target.partition("/")
-        name, _, alias = name.partition("@")
-        model = _registered(access, name)
-        number = model.aliases.get(alias) if alias else int(rest) if rest.isdigit() else None
-        if number is None:
-            raise invalid(f"Invalid model version source: '{source}'.")
-        version = _model_version(access, name, number)
-        return version.url, version.path, run_id or version.run_id, model_id
-    path = _proxy_path(source)
-    if path is not None:
+        version = _version_of_uri(access, source, target)
+        return Source(
+            version.url,
+            version.path,
+            run_id or version.run_id,
+            model_id,
+            f"models:/{version.name}/{version.version}",
+        )
+    proxied = _proxy_path(source)
+    if proxied is not None:
         if run_id is not None:
             prefix, run = _run_files(access, run_id, source)
             root = mapping.run_info_to_mlflow(run)["artifact_uri"]
-            within = _within(f"mlflow-artifacts:/{path}", root)
+            within = _within(f"mlflow-artifacts:/{proxied}", root)
             if within is not None:
-                return prefix, _model_path(source, within), run_id, model_id
+                return Source(prefix, _model_path(source, within), run_id, model_id, source)
         if model_id is not None:
             return _logged_model_files(access, source, model_id, run_id)
         raise _invalid_source(source, "run_id")
@@ -625,9 +640,29 @@ def _model_path(source: str, path: str) -> str:
     return path
 
 
-def _logged_model_files(
-    access: Access, source: str, model_id: str, run_id: str | None
-) -> tuple[str, str, str | None, str | None]:
+def _version_of_uri(access: Access, source: str, target: str) -> ModelVersion:
+    """The version `models:/<name>/<version|latest|stage>` or `models:/<name>@<alias>` names."""
+    name, _, rest = target.partition("/")
+    name, _, alias = name.partition("@")
+    model = _registered(access, name)
+    if alias or rest.isdigit():
+        number = model.aliases.get(alias) if alias else int(rest)
+        if number is None:
+            raise invalid(f"Invalid model version source: '{source}': no alias '{alias}'.")
+        return _model_version(access, name, number)
+    versions = _versions_of(access, name)
+    if rest.lower() != "latest":
+        try:
+            stage = mapping.canonical_stage(rest)
+        except ValueError as exc:
+            raise invalid(f"Invalid model version source: '{source}'. {exc}") from None
+        versions = [v for v in versions if (v.stage or "None") == stage]
+    if not versions:
+        raise invalid(f"Invalid model version source: '{source}': no such version.")
+    return versions[0]
+
+
+def _logged_model_files(access: Access, source: str, model_id: str, run_id: str | None) -> Source:
     """A logged model's files: its artifact location, through the logged-models endpoint
     and the artifact proxy's table of paths (both the artifacts module's)."""
     found = ROUTES.get(("GET", "logged-models/get"))
@@ -652,4 +687,4 @@ def _logged_model_files(
         raise _invalid_source(source, "model_id")
     prefix, name = resolver(access, rest)
     path = _model_path(source, name) if name.strip("/") else ""
-    return prefix, path, run_id or info.get("source_run_id"), model_id
+    return Source(prefix, path, run_id or info.get("source_run_id"), model_id, source)
