@@ -377,3 +377,8 @@ def test_models_uris_download_a_versions_files_end_to_end(
         assert (local / "model.pkl").read_bytes() == b"weights-1"
     local = Path(mlflow.artifacts.download_artifacts("models:/digits/1", dst_path=str(tmp_path)))
     assert (local / "single.pkl").read_bytes() == b"one file"
+    # mlflow.register_model lists the run's files, then registers their mlflow-artifacts URI.
+    registered = mlflow.register_model(f"runs:/{run_id}/model", "iris")
+    assert registered.version == "2"
+    assert registered.source.endswith(f"/{run_id}/artifacts/model")
+    assert Model(door.workspace, "iris").files == ["model/MLmodel", "model/model.pkl"]
