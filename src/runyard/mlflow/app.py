@@ -51,13 +51,13 @@ def create_mlflow_app(authorize: Authorize) -> FastAPI:
     @app.api_route("/{endpoint:path}", methods=["GET", "POST", "PATCH", "DELETE"])
     async def dispatch(request: Request, endpoint: str) -> JSONResponse:
         workspace = request.path_params.get("workspace", DEFAULT_WORKSPACE)
-        # One path may take several methods (registered-models/alias: GET, POST, DELETE);
-        # a route registered for POST also answers PATCH and DELETE, and GET (MLflow's
-        # clients POST searches; some GET them).
+        # One path may take several methods (registered-models/alias: GET, POST, DELETE).
+        # A route registered for POST also answers the other methods, and one for GET
+        # answers POST too: MLflow's clients POST some searches and GET others.
         path = endpoint.strip("/")
         found = ROUTES.get((request.method, path)) or ROUTES.get(("POST", path))
-        if found is None and request.method in ("GET", "POST"):
-            found = ROUTES.get(("GET", path) if request.method == "POST" else ("POST", path))
+        if found is None and request.method == "POST":
+            found = ROUTES.get(("GET", path))
         try:
             if found is None:
                 raise MlflowError(
