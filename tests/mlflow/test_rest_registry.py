@@ -333,10 +333,14 @@ def test_error_codes_and_bad_input_leave_the_registry_intact(door: Door, tmp_pat
 
     # MLflow's error shape and HTTP statuses, as a non-Python client sees them.
     api = f"{door.url}/api/2.0/mlflow"
-    answer = httpx.get(f"{api}/model-versions/get", params={"name": "iris", "version": "x"})
-    assert answer.status_code == 400
-    assert answer.json()["error_code"] == "INVALID_PARAMETER_VALUE"
-    assert "version" in answer.json()["message"]
+    for version in ("x", "²", "-1", "0", "1.5"):
+        params = {"name": "iris", "version": version}
+        answer = httpx.get(f"{api}/model-versions/get", params=params)
+        assert answer.status_code == 400, version
+        assert answer.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        assert "version" in answer.json()["message"]
+    answer = httpx.get(f"{api}/registered-models/search", params={"page_token": "²"})
+    assert (answer.status_code, answer.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
     answer = httpx.get(f"{api}/registered-models/get", params={"name": "ghost"})
     assert (answer.status_code, answer.json()["error_code"]) == (404, "RESOURCE_DOES_NOT_EXIST")
     answer = httpx.post(f"{api}/registered-models/create", json={"name": "x", "tags": "nope"})

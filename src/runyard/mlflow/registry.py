@@ -70,6 +70,11 @@ Resolver = Callable[[Access, str], tuple[str, str]]
 
 
 # Arguments
+def _whole(text: str) -> bool:
+    """A whole number in ASCII digits (str.isdigit also takes '²', which int refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 def _name(body: dict[str, Any], key: str = "name") -> str:
     name = string(body, key)
     assert name is not None
@@ -86,7 +91,7 @@ def _version(body: dict[str, Any]) -> int:
     if raw is None or raw == "":
         raise invalid("Missing value for required parameter 'version'.")
     text = str(raw)
-    if isinstance(raw, bool) or not text.isdigit() or int(text) < 1:
+    if isinstance(raw, bool) or not _whole(text) or int(text) < 1:
         raise invalid(f"Parameter 'version' must be an integer, got '{raw}'.")
     return int(text)
 
@@ -150,7 +155,7 @@ def _page(
             f"{max_results}"
         )
     token = body.get("page_token") or "0"
-    if not str(token).isdigit():
+    if not _whole(str(token)):
         raise invalid(f"Invalid page token, could not base64-decode: {token!r}")
     start = int(token)
     end = start + max_results
@@ -525,7 +530,7 @@ def resolve_model_version_files(access: Access, rest: str) -> tuple[str, str]:
     `models/`, e.g. `iris/versions/3/model/MLmodel` (RESOURCE_DOES_NOT_EXIST if no such
     version)."""
     parts = rest.strip("/").split("/", 3)
-    if len(parts) < 3 or parts[1] != "versions" or not parts[2].isdigit():
+    if len(parts) < 3 or parts[1] != "versions" or not _whole(parts[2]):
         raise MlflowError(
             "RESOURCE_DOES_NOT_EXIST",
             f"'{mapping.MODEL_FILES_ROOT}/{rest}' is not a model version's path: expected "
@@ -645,7 +650,7 @@ def _version_of_uri(access: Access, source: str, target: str) -> ModelVersion:
     name, _, rest = target.partition("/")
     name, _, alias = name.partition("@")
     model = _registered(access, name)
-    if alias or rest.isdigit():
+    if alias or _whole(rest):
         number = model.aliases.get(alias) if alias else int(rest)
         if number is None:
             raise invalid(f"Invalid model version source: '{source}': no alias '{alias}'.")
