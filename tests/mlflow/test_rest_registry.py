@@ -386,3 +386,54 @@ def test_models_uris_download_a_versions_files_end_to_end(
     assert registered.version == "2"
     assert registered.source.endswith(f"/{run_id}/artifacts/model")
     assert Model(door.workspace, "iris").files == ["model/MLmodel", "model/model.pkl"]
+
+
+_BAD_VALUES: list[object] = [None, "", 7, True, [], {}, ["x"], "²", "a/b", "x" * 300, "models:/"]
+
+
+def test_no_registry_endpoint_answers_malformed_input_with_a_server_error(
+    door: Door, tmp_path: Path
+) -> None:
+    from runyard.mlflow.endpoints import ROUTES
+    from runyard.mlflow.registry import ARTIFACT_PATHS  # noqa: F401  (its routes are loaded)
+
+    client = door.mlflow
+    run_id = _run_with_model(door, tmp_path)
+    client.create_registered_model("iris")
+    client.create_model_version("iris", f"runs:/{run_id}/model", run_id)
+    valid = {
+        "name": "iris",
+        "version": "1",
+        "alias": "champion",
+        "key": "k",
+        "value": "v",
+        "new_name": "iris2",
+        "source": f"runs:/{run_id}/model",
+        "run_id": run_id,
+        "stage": "Staging",
+    }
+    api = f"{door.url}/api/2.0/mlflow"
+    registry_routes = [
+        (method, path)
+        for method, path in ROUTES
+        if path.startswith(("registered-models/", "model-versions/"))
+    ]
+    assert len(registry_routes) == 21
+    with httpx.Client(timeout=30) as http:
+        for method, path in registry_routes:
+            for field in ("name", "version", "source", "tags", "filter", "order_by", "stages"):
+                for bad in _BAD_VALUES:
+                    # Deletes and renames aim at a model that does not exist: they never
+                    # go through, whatever else is wrong.
+                    aim = "ghost" if path.endswith(("delete", "rename")) else "iris"
+                    body = {**valid, "name": aim, field: bad}
+                    if method == "GET":
+                        params = {k: v for k, v in body.items() if isinstance(v, (str, int))}
+                        answer = http.get(f"{api}/{path}", params=params)
+                    else:
+                        answer = http.request(method, f"{api}/{path}", json=body)
+                    assert answer.status_code < 500, (method, path, field, bad, answer.text)
+                    if answer.status_code >= 400:
+                        assert set(answer.json()) == {"error_code", "message"}
+    # The model is still whole.
+    assert client.get_model_version("iris", "1").run_id == run_id
