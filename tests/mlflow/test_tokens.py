@@ -77,3 +77,60 @@ def test_no_token_a_reader_token_and_another_workspaces_token_are_refused(
         MLFLOW_TRACKING_TOKEN=secured.tokens[(TEAM_B, "owner")],
     )
     assert own.get_experiment_by_name(name) is None
+
+
+def test_registry_readers_cannot_write_contributors_cannot_delete_other_teams_see_nothing(
+    secured: Secured,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = f"{secured.url}/mlflow/{TEAM_A}"
+    name = f"reg-{uuid.uuid4().hex[:8]}"
+    owner = _client(url, monkeypatch, MLFLOW_TRACKING_TOKEN=secured.tokens[(TEAM_A, "owner")])
+    owner.create_registered_model(name, tags={"team": "a"})
+
+    reader = _client(url, monkeypatch, MLFLOW_TRACKING_TOKEN=secured.tokens[(TEAM_A, "reader")])
+    assert reader.get_registered_model(name).tags == {"team": "a"}
+    assert name in [m.name for m in reader.search_registered_models()]
+    for write in (
+        lambda: reader.create_registered_model(f"{name}-2"),
+        lambda: reader.set_registered_model_tag(name, "team", "b"),
+        lambda: reader.update_registered_model(name, description="mine"),
+        lambda: reader.delete_registered_model(name),
+    ):
+        with pytest.raises(MlflowException) as exc:
+            write()
+        assert exc.value.error_code == "PERMISSION_DENIED"
+
+    contributor = _client(
+        url, monkeypatch, MLFLOW_TRACKING_TOKEN=secured.tokens[(TEAM_A, "contributor")]
+    )
+    contributor.set_registered_model_tag(name, "reviewed", "yes")
+    for destroy in (
+        lambda: contributor.delete_registered_model(name),
+        lambda: contributor.rename_registered_model(name, f"{name}-renamed"),
+    ):
+        with pytest.raises(MlflowException) as exc:
+            destroy()
+        assert exc.value.error_code == "PERMISSION_DENIED"
+
+    foreign = _client(url, monkeypatch, MLFLOW_TRACKING_TOKEN=secured.tokens[(TEAM_B, "owner")])
+    with pytest.raises(MlflowException) as exc:
+        foreign.get_registered_model(name)
+    assert exc.value.error_code == "PERMISSION_DENIED"
+    own = _client(
+        f"{secured.url}/mlflow/{TEAM_B}",
+        monkeypatch,
+        MLFLOW_TRACKING_TOKEN=secured.tokens[(TEAM_B, "owner")],
+    )
+    assert name not in [m.name for m in own.search_registered_models()]
+    with pytest.raises(MlflowException) as exc:
+        own.get_registered_model(name)
+    assert exc.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    with pytest.raises(MlflowException) as exc:
+        own.delete_registered_model(name)
+    assert exc.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+    # Nothing of that changed the model (the client reads its token from the environment).
+    owner = _client(url, monkeypatch, MLFLOW_TRACKING_TOKEN=secured.tokens[(TEAM_A, "owner")])
+    got = owner.get_registered_model(name)
+    assert (got.tags, got.description) == ({"team": "a", "reviewed": "yes"}, "")

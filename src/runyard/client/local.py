@@ -12,7 +12,7 @@ from runyard.client.models import ModelRegistry
 from runyard.core.errors import ValidationError
 from runyard.core.limits import Limits
 from runyard.core.names import DEFAULT_WORKSPACE
-from runyard.core.paths import model_prefix, run_prefix
+from runyard.core.paths import run_prefix
 from runyard.core.registry import ModelFilter, ModelVersion, NewModelVersion
 from runyard.store.base import TrackingStore
 from runyard.store.sql import SqlTrackingStore
@@ -105,5 +105,4 @@ class InProcessModelRegistry(ModelRegistry):
         self, model: ModelVersion, name: str, local_path: str | os.PathLike[str]
     ) -> None:
         """Copy from the version's prefix in the artifact store."""
-        prefix = model_prefix(self._store.workspace, model.name, model.storage_key)
-        self._files.get_file(prefix, name, local_path)
+        self._files.get_file(model.url, name, local_path)

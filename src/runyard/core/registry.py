@@ -81,6 +81,15 @@ class ModelVersion(_Document):
     files: list[str] = Field(default_factory=list)
     #: Where the files are kept in the artifact store (an opaque, per-version key).
     storage_key: str
+    #: MLflow's view of the version (mlflow/mapping.py says how it maps): the aliases
+    #: naming it, its stage (None: MLflow's "None"), the source URI it was created from,
+    #: the MLflow logged model it came from, a link to its run, and its last change.
+    aliases: list[str] = Field(default_factory=list)
+    stage: str | None = None
+    source: str | None = None
+    logged_model_id: str | None = None
+    run_link: str | None = None
+    last_updated_time: datetime | None = None
 
 
 class NewModelVersion(BaseModel):
@@ -95,6 +104,30 @@ class NewModelVersion(BaseModel):
     model_framework_version: str | None = None
     tags: dict[str, str | None] = Field(default_factory=dict)
     properties: dict[str, str] = Field(default_factory=dict)
+
+
+class VersionOrigin(BaseModel):
+    """What MLflow's create-model-version says of where a version came from (kept as
+    given): the source URI, the logged model, a link to the run."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str | None = None
+    logged_model_id: str | None = None
+    run_link: str | None = None
+
+
+class RegisteredModel(_Document):
+    """A model as a whole, as MLflow's registered model sees it: a name with a
+    description, tags and aliases of its own (runyard's own API speaks of its versions)."""
+
+    name: str
+    created_time: datetime
+    last_updated_time: datetime
+    description: str | None = None
+    tags: dict[str, str | None] = Field(default_factory=dict)
+    #: alias -> version number.
+    aliases: dict[str, int] = Field(default_factory=dict)
 
 
 class ModelFilter(BaseModel):

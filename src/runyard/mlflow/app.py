@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from runyard.core.errors import RunyardError
 from runyard.core.names import DEFAULT_WORKSPACE, MLFLOW_WORKSPACE_PREFIX
-from runyard.mlflow import tracking  # noqa: F401  (registers its endpoints)
+from runyard.mlflow import registry, tracking  # noqa: F401  (register their endpoints)
 from runyard.mlflow.endpoints import ROUTES, Authorize, authorization
 from runyard.mlflow.errors import MlflowError, error_response, from_runyard, invalid
 
@@ -51,10 +51,13 @@ def create_mlflow_app(authorize: Authorize) -> FastAPI:
     @app.api_route("/{endpoint:path}", methods=["GET", "POST", "PATCH", "DELETE"])
     async def dispatch(request: Request, endpoint: str) -> JSONResponse:
         workspace = request.path_params.get("workspace", DEFAULT_WORKSPACE)
-        method = "GET" if request.method == "GET" else "POST"
-        found = ROUTES.get((method, endpoint.strip("/")))
-        if found is None and method == "GET":  # MLflow's clients POST searches; some GET them
-            found = ROUTES.get(("POST", endpoint.strip("/")))
+        # One path may take several methods (registered-models/alias: GET, POST, DELETE).
+        # A route registered for POST also answers the other methods, and one for GET
+        # answers POST too: MLflow's clients POST some searches and GET others.
+        path = endpoint.strip("/")
+        found = ROUTES.get((request.method, path)) or ROUTES.get(("POST", path))
+        if found is None and request.method == "POST":
+            found = ROUTES.get(("GET", path))
         try:
             if found is None:
                 raise MlflowError(

@@ -4,6 +4,29 @@ An MLflow run *is* a runyard run (same id), an MLflow experiment *is* a runyard 
 (its id as a string). MLflow's system tags that runyard holds as fields (display name,
 parent, submitter, description) are stored in those fields and shown back as tags, so both
 sides read the same value. The REST routes and the coming in-process plugin share this.
+
+The model registry. An MLflow model version *is* a runyard `Model` version: same name,
+same number, its description, its tags (runyard's None tag value reads as ""), its run,
+its own copy of the files (made at creation from the source). runyard's data model is
+versions; what MLflow keeps on the model as a whole is held beside them (migration 0009):
+- registered model <-> the workspace's model row of that name. MLflow can create one
+  with no versions; runyard's `Model.list` lists versions, so such a model shows in
+  runyard once it has its first version. Deleting it through MLflow deletes its versions
+  and their files. Renaming renames every version (their files stay where they are).
+- registered-model description and tags <-> the model row's description and its own tags
+  table (not the versions' tags: those are the versions' and stay apart).
+- aliases <-> an alias table naming one version each; a version shows its aliases
+  (`ModelVersion.aliases`, so runyard's SDK sees them); deleting the version drops them.
+- current_stage <-> the version's stage (None reads as MLflow's "None"); transition-stage
+  (deprecated in MLflow, still called) sets it.
+- source <-> kept as given. A version registered through runyard has none: MLflow sees
+  its own files' URI (`mlflow-artifacts:/models/<name>/versions/<n>[/<path>]`).
+- the download URI is always the version's own copy at that path, never the source, so a
+  later change to the run's files never changes a registered model.
+- user_id is "" (runyard does not record who registered), status is READY (the copy is
+  made before the version exists).
+Model names follow runyard's (Azure's) rule, stricter than MLflow's: letters, digits,
+'-', '_' and '.', starting with a letter or a digit.
 """
 
 from __future__ import annotations
@@ -13,6 +36,7 @@ from datetime import datetime
 from typing import Any
 
 from runyard.core.entities import ExperimentInfo, RunDocument
+from runyard.core.registry import ModelVersion, RegisteredModel
 from runyard.core.status import Status
 
 RUN_NAME_TAG = "mlflow.runName"
@@ -176,3 +200,89 @@ def run_to_mlflow(doc: RunDocument, metrics: list[dict[str, Any]]) -> dict[str, 
         },
         "inputs": {},
     }
+
+
+# The model registry
+#: MLflow's stages, canonical spelling first (transition-stage takes any case).
+STAGES = ("None", "Staging", "Production", "Archived")
+#: The stages get-latest-versions answers when none are asked.
+ACTIVE_STAGES = ("Staging", "Production")
+MODEL_FILES_ROOT = "models"
+
+
+def canonical_stage(stage: str) -> str:
+    """MLflow's spelling of a stage given in any case (ValueError names the allowed ones)."""
+    for known in STAGES:
+        if stage.lower() == known.lower():
+            return known
+    raise ValueError(f"Invalid Model Version stage: {stage}. Value must be one of {list(STAGES)}.")
+
+
+def model_version_path(name: str, version: int) -> str:
+    """The path of a version's own files under MLflow's artifact proxy."""
+    return f"{MODEL_FILES_ROOT}/{name}/versions/{version}"
+
+
+def model_version_download_uri(version: ModelVersion) -> str:
+    """Where an MLflow client downloads a version from: its own copy, at its folder when it
+    is one (where MLflow's MLmodel file sits), else at the version's root."""
+    uri = f"mlflow-artifacts:/{model_version_path(version.name, version.version)}"
+    if any(f.startswith(version.path + "/") for f in version.files):
+        uri = f"{uri}/{version.path}"
+    return uri
+
+
+def model_version_to_mlflow(version: ModelVersion) -> dict[str, Any]:
+    """An MLflow ModelVersion message of a runyard model version."""
+    message: dict[str, Any] = {
+        "name": version.name,
+        "version": str(version.version),
+        "creation_timestamp": to_ms(version.created_time),
+        "last_updated_timestamp": to_ms(version.last_updated_time or version.created_time),
+        "user_id": "",
+        "current_stage": version.stage or "None",
+        "description": version.description or "",
+        "source": version.source or model_version_download_uri(version),
+        "run_id": version.run_id or "",
+        "status": "READY",
+        "tags": [
+            {"key": k, "value": "" if v is None else v} for k, v in sorted(version.tags.items())
+        ],
+        "aliases": list(version.aliases),
+    }
+    if version.run_link:
+        message["run_link"] = version.run_link
+    if version.logged_model_id:
+        message["model_id"] = version.logged_model_id
+    return message
+
+
+def latest_per_stage(versions: list[ModelVersion]) -> list[ModelVersion]:
+    """MLflow's latest_versions: the newest version in each stage, by stage order."""
+    newest: dict[str, ModelVersion] = {}
+    for version in versions:
+        stage = version.stage or "None"
+        if stage not in newest or version.version > newest[stage].version:
+            newest[stage] = version
+    return [newest[s] for s in STAGES if s in newest]
+
+
+def registered_model_to_mlflow(
+    model: RegisteredModel, versions: list[ModelVersion]
+) -> dict[str, Any]:
+    """An MLflow RegisteredModel message: the model's own fields and its latest versions."""
+    message: dict[str, Any] = {
+        "name": model.name,
+        "creation_timestamp": to_ms(model.created_time),
+        "last_updated_timestamp": to_ms(model.last_updated_time),
+        "user_id": "",
+        "description": model.description or "",
+        "latest_versions": [model_version_to_mlflow(v) for v in latest_per_stage(versions)],
+        "tags": [
+            {"key": k, "value": "" if v is None else v} for k, v in sorted(model.tags.items())
+        ],
+        "aliases": [
+            {"alias": alias, "version": str(number)} for alias, number in model.aliases.items()
+        ],
+    }
+    return message

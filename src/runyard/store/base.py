@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
+from types import EllipsisType
 
 from runyard.core.entities import ExperimentInfo, NewRun, RunDocument, RunError, RunFilter
 from runyard.core.history import History
 from runyard.core.limits import Limits
 from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
-from runyard.core.registry import ModelFilter, ModelVersion, NewModelVersion
+from runyard.core.registry import (
+    ModelFilter,
+    ModelVersion,
+    NewModelVersion,
+    RegisteredModel,
+    VersionOrigin,
+)
 from runyard.core.run_table import (
     RunState,
     RunTablePage,
@@ -224,9 +231,15 @@ class ModelStore(ABC):
 
     @abstractmethod
     def create_model_version(
-        self, new: NewModelVersion, storage_key: str, path: str, files: list[str]
+        self,
+        new: NewModelVersion,
+        storage_key: str,
+        path: str,
+        files: list[str],
+        origin: VersionOrigin | None = None,
     ) -> ModelVersion:
-        """Record the next version of a model for files already stored under `storage_key`."""
+        """Record the next version of a model for files already stored under `storage_key`
+        (`origin`: what an MLflow client said of its source)."""
 
     @abstractmethod
     def get_model_version(self, name: str, version: int | None = None) -> ModelVersion:
@@ -247,3 +260,65 @@ class ModelStore(ABC):
     @abstractmethod
     def add_model_properties(self, name: str, version: int, properties: dict[str, str]) -> None:
         """Add write-once properties to a version."""
+
+    # The model as a whole (MLflow's registered model; mlflow/mapping.py maps it)
+    @abstractmethod
+    def create_registered_model(
+        self, name: str, description: str | None = None, tags: dict[str, str | None] | None = None
+    ) -> RegisteredModel:
+        """A model with no versions yet (ConflictError if the name is taken)."""
+
+    @abstractmethod
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        """A model by name (ModelNotFoundError if there is none)."""
+
+    @abstractmethod
+    def list_registered_models(self) -> list[RegisteredModel]:
+        """Every model of the workspace, by name, with or without versions."""
+
+    @abstractmethod
+    def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
+        """Set (or clear, with None) a model's description."""
+
+    @abstractmethod
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        """Give a model and all its versions another name (ConflictError if it is taken)."""
+
+    @abstractmethod
+    def delete_registered_model(self, name: str) -> list[ModelVersion]:
+        """Delete a model, its versions, tags and aliases; returns the versions deleted
+        (their files are the caller's to delete)."""
+
+    @abstractmethod
+    def set_registered_model_tags(self, name: str, tags: dict[str, str | None]) -> None:
+        """Add or overwrite tags of the model as a whole."""
+
+    @abstractmethod
+    def remove_registered_model_tags(self, name: str, keys: Iterable[str]) -> None:
+        """Delete tags of the model as a whole; unknown keys are ignored."""
+
+    @abstractmethod
+    def set_model_alias(self, name: str, alias: str, version: int) -> None:
+        """Point an alias of a model at one of its versions (moving it if it exists)."""
+
+    @abstractmethod
+    def remove_model_alias(self, name: str, alias: str) -> None:
+        """Delete an alias; an unknown alias is ignored (the model must exist)."""
+
+    @abstractmethod
+    def update_model_version(
+        self,
+        name: str,
+        version: int,
+        *,
+        description: str | EllipsisType | None = ...,
+        stage: str | None = None,
+        archive_others: bool = False,
+    ) -> ModelVersion:
+        """Change a version's description (`...` leaves it, None clears it) and/or stage;
+        with `archive_others`, the model's other versions in that stage become Archived."""
+
+    @abstractmethod
+    def delete_model_version(self, name: str, version: int) -> ModelVersion:
+        """Delete a version with its tags, properties and aliases; returns it (its files
+        are the caller's to delete). Its number is never given again."""

@@ -227,6 +227,9 @@ models = Table(
     Column("name", String(255), nullable=False),
     Column("created_time", Double, nullable=False),
     Column("next_version", Integer, nullable=False, default=1),
+    # MLflow's registered-model fields (runyard's own API speaks of versions only).
+    Column("description", Text, nullable=True),
+    Column("last_updated_time", Double, nullable=True),
     UniqueConstraint("workspace_id", "name"),
 )
 
@@ -248,6 +251,14 @@ model_versions = Table(
     Column("storage_key", String(32), nullable=False, unique=True),
     Column("path", Text, nullable=False),
     Column("files", Text, nullable=False),
+    # The model's name when the files were stored (their prefix keeps it across a rename).
+    Column("files_name", String(255), nullable=True),
+    # MLflow's fields: the source URI as given, the logged model, run link and stage.
+    Column("source", Text, nullable=True),
+    Column("logged_model_id", String(255), nullable=True),
+    Column("run_link", Text, nullable=True),
+    Column("stage", String(20), nullable=True),
+    Column("last_updated_time", Double, nullable=True),
     UniqueConstraint("model_id", "version"),
     Index(None, "run_id"),
 )
@@ -270,4 +281,24 @@ model_version_properties = Table(
     Column("value", Text, nullable=False),
     PrimaryKeyConstraint("version_id", "key"),
     Index(None, "key", "value", "version_id"),
+)
+
+# MLflow's registered-model tags and aliases (an alias names one version of its model).
+model_tags = Table(
+    "model_tags",
+    metadata,
+    Column("model_id", Integer, ForeignKey("models.id"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", Text, nullable=True),
+    PrimaryKeyConstraint("model_id", "key"),
+)
+
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column("model_id", Integer, ForeignKey("models.id"), nullable=False),
+    Column("alias", String(255), nullable=False),
+    Column("version_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    PrimaryKeyConstraint("model_id", "alias"),
+    Index(None, "version_id"),
 )

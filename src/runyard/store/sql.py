@@ -46,10 +46,10 @@ from runyard.store.schema import (
 )
 from runyard.store.search import search_query
 from runyard.store.sql_data import RunData
-from runyard.store.sql_models import ModelVersions
+from runyard.store.sql_registered_models import RegisteredModels
 
 
-class SqlTrackingStore(RunData, ModelVersions, TrackingStore):
+class SqlTrackingStore(RunData, RegisteredModels, TrackingStore):
     """Runs, metrics and registered models of one workspace in SQLite or PostgreSQL."""
 
     def __init__(

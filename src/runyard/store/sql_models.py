@@ -30,6 +30,7 @@ from runyard.core.registry import (
     ModelFilter,
     ModelVersion,
     NewModelVersion,
+    VersionOrigin,
     validate_model_name,
     validate_model_version,
 )
@@ -38,6 +39,7 @@ from runyard.store.database import Database
 from runyard.store.documents import to_datetime
 from runyard.store.schema import (
     experiments,
+    model_aliases,
     model_version_properties,
     model_version_tags,
     model_versions,
@@ -57,7 +59,12 @@ class ModelVersions(ModelStore):
     workspace_id: int
 
     def create_model_version(
-        self, new: NewModelVersion, storage_key: str, path: str, files: list[str]
+        self,
+        new: NewModelVersion,
+        storage_key: str,
+        path: str,
+        files: list[str],
+        origin: VersionOrigin | None = None,
     ) -> ModelVersion:
         """Register the next version of `new.name` (the model is created on first use) for
         files already stored under `storage_key`; returns it with its number."""
@@ -71,6 +78,7 @@ class ModelVersions(ModelStore):
                 "(register a zip of them instead)"
             )
         now = time.time()
+        origin = origin or VersionOrigin()
         with self.db.write() as conn:
             experiment_name = None
             if new.run_id is not None:
@@ -114,13 +122,18 @@ class ModelVersions(ModelStore):
                     storage_key=storage_key,
                     path=path,
                     files=json.dumps(sorted(files)),
+                    files_name=new.name,
+                    source=origin.source,
+                    logged_model_id=origin.logged_model_id,
+                    run_link=origin.run_link,
+                    last_updated_time=now,
                 )
                 .returning(model_versions.c.id)
             ).scalar_one()
             conn.execute(
                 update(models)
                 .where(models.c.id == model.id)
-                .values(next_version=model.next_version + 1)
+                .values(next_version=model.next_version + 1, last_updated_time=now)
             )
             if new.tags:
                 conn.execute(
@@ -278,12 +291,20 @@ class ModelVersions(ModelStore):
         pks = [row.id for row in rows]
         tags = _key_values(conn, model_version_tags, pks)
         properties = _key_values(conn, model_version_properties, pks)
+        aliases: dict[int, list[str]] = defaultdict(list)
+        for start in range(0, len(pks), _CHUNK):
+            for version_id, alias in conn.execute(
+                select(model_aliases.c.version_id, model_aliases.c.alias)
+                .where(model_aliases.c.version_id.in_(pks[start : start + _CHUNK]))
+                .order_by(model_aliases.c.alias)
+            ):
+                aliases[version_id].append(alias)
         return [
             ModelVersion(
                 name=row.name,
                 version=row.version,
                 id=f"{row.name}:{row.version}",
-                url=model_prefix(self.workspace, row.name, row.storage_key),
+                url=model_prefix(self.workspace, row.files_name or row.name, row.storage_key),
                 run_id=row.run_id,
                 experiment_name=row.experiment_name,
                 description=row.description,
@@ -295,6 +316,12 @@ class ModelVersions(ModelStore):
                 path=row.path,
                 files=json.loads(row.files),
                 storage_key=row.storage_key,
+                aliases=aliases.get(row.id, []),
+                stage=row.stage,
+                source=row.source,
+                logged_model_id=row.logged_model_id,
+                run_link=row.run_link,
+                last_updated_time=to_datetime(row.last_updated_time or row.created_time),
             )
             for row in rows
         ]

@@ -15,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 from runyard.artifacts.models import copy_stored_files, staged_model
 from runyard.core.errors import NotFoundError, ValidationError
 from runyard.core.paths import (
-    model_prefix,
     model_upload_prefix,
     run_prefix,
     validate_artifact_name,
@@ -188,8 +187,7 @@ async def download_file(access: Reader, model_name: str, version: int, name: str
         raise NotFoundError(
             f"model {found.id} has no file {name!r}; its files are listed in its 'files'"
         )
-    prefix = model_prefix(access.workspace, found.name, found.storage_key)
-    handle = await run_in_threadpool(access.files.open_read, prefix, name)
+    handle = await run_in_threadpool(access.files.open_read, found.url, name)
 
     def chunks() -> Iterator[bytes]:
         with handle:
