@@ -101,6 +101,7 @@ def validate_run_prefix(prefix: str) -> str:
 # start with a letter or digit, so the '_' of the model prefixes cannot meet a run's.
 MODELS_PREFIX = "_models"
 MODEL_UPLOADS_PREFIX = "_model_uploads"
+LOGGED_MODELS_PREFIX = "_logged_models"
 _STORAGE_KEY = re.compile(r"[0-9a-f]{32}")
 
 
@@ -121,6 +122,11 @@ def model_prefix(workspace: str, model_name: str, storage_key: str) -> str:
     return validate_run_prefix(
         f"{MODELS_PREFIX}/{workspace}/{model_name}/{validate_storage_key(storage_key)}"
     )
+
+
+def logged_model_prefix(workspace: str, model_id: str) -> str:
+    """The prefix of an MLflow logged model's files (its id is `m-` and 32 hex digits)."""
+    return validate_run_prefix(f"{LOGGED_MODELS_PREFIX}/{workspace}/{model_id}")
 
 
 def model_upload_prefix(workspace: str, upload_key: str) -> str:
