@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from runyard.core.entities import ExperimentInfo, RunDocument
+from runyard.core.logged_models import LoggedModel
 from runyard.core.status import Status
+from runyard.mlflow.artifact_paths import logged_model_artifact_uri, run_artifact_uri
 
 RUN_NAME_TAG = "mlflow.runName"
 PARENT_RUN_TAG = "mlflow.parentRunId"
@@ -156,7 +158,7 @@ def run_info_to_mlflow(doc: RunDocument) -> dict[str, Any]:
         "user_id": doc.submitted_by or "",
         "status": status_to_mlflow(doc.status),
         "start_time": to_ms(doc.start_time_utc or doc.created_utc),
-        "artifact_uri": f"mlflow-artifacts:/{doc.experiment_id}/{doc.run_id}/artifacts",
+        "artifact_uri": run_artifact_uri(doc.run_id),
         "lifecycle_stage": "active",
     }
     end = to_ms(doc.end_time_utc)
@@ -175,4 +177,44 @@ def run_to_mlflow(doc: RunDocument, metrics: list[dict[str, Any]]) -> dict[str, 
             "tags": [{"key": k, "value": v} for k, v in run_tags(doc).items()],
         },
         "inputs": {},
+    }
+
+
+_LOGGED_MODEL_STATUS_TO_MLFLOW = {
+    "PENDING": "LOGGED_MODEL_PENDING",
+    "READY": "LOGGED_MODEL_READY",
+    "FAILED": "LOGGED_MODEL_UPLOAD_FAILED",
+}
+_LOGGED_MODEL_STATUS_TO_RUNYARD = {v: k for k, v in _LOGGED_MODEL_STATUS_TO_MLFLOW.items()}
+
+
+def logged_model_status_to_runyard(status: object) -> str:
+    """runyard's name of an MLflow LoggedModelStatus (ValueError names the allowed ones)."""
+    if isinstance(status, str) and status in _LOGGED_MODEL_STATUS_TO_RUNYARD:
+        return _LOGGED_MODEL_STATUS_TO_RUNYARD[status]
+    raise ValueError(
+        f"invalid logged model status {status!r}; allowed: "
+        + ", ".join(_LOGGED_MODEL_STATUS_TO_RUNYARD)
+    )
+
+
+def logged_model_to_mlflow(model: LoggedModel) -> dict[str, Any]:
+    """An MLflow LoggedModel message: info and data (params; metrics are not kept yet)."""
+    info: dict[str, Any] = {
+        "model_id": model.model_id,
+        "experiment_id": experiment_id_to_mlflow(model.experiment_id),
+        "name": model.name,
+        "creation_timestamp_ms": seconds_to_ms(model.creation_time),
+        "last_updated_timestamp_ms": seconds_to_ms(model.last_updated_time),
+        "artifact_uri": logged_model_artifact_uri(model.model_id),
+        "status": _LOGGED_MODEL_STATUS_TO_MLFLOW[model.status],
+        "tags": [{"key": k, "value": v} for k, v in model.tags.items()],
+    }
+    for key in ("model_type", "source_run_id", "status_message"):
+        value = getattr(model, key)
+        if value is not None:
+            info[key] = value
+    return {
+        "info": info,
+        "data": {"params": [{"key": k, "value": v} for k, v in model.params.items()]},
     }
