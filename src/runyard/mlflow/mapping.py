@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from runyard.core.entities import ExperimentInfo, RunDocument
-from runyard.core.logged_models import LoggedModel
+from runyard.core.logged_models import LoggedModel, ModelLink
 from runyard.core.status import Status
 from runyard.mlflow.artifact_paths import logged_model_artifact_uri, run_artifact_uri
 
@@ -218,3 +218,19 @@ def logged_model_to_mlflow(model: LoggedModel) -> dict[str, Any]:
         "info": info,
         "data": {"params": [{"key": k, "value": v} for k, v in model.params.items()]},
     }
+
+
+def add_model_links(message: dict[str, Any], links: list[ModelLink]) -> dict[str, Any]:
+    """A Run message with the logged models the run took in and put out (MLflow 3's
+    `inputs.model_inputs` and `outputs.model_outputs`)."""
+    inputs = [{"model_id": link.model_id} for link in links if link.direction == "input"]
+    outputs = [
+        {"model_id": link.model_id, "step": link.step}
+        for link in links
+        if link.direction == "output"
+    ]
+    if inputs:
+        message.setdefault("inputs", {})["model_inputs"] = inputs
+    if outputs:
+        message["outputs"] = {"model_outputs": outputs}
+    return message
