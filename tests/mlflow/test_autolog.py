@@ -67,6 +67,11 @@ def test_sklearn_autolog_logs_into_the_runyard_run(tracking: Door, tmp_path: Pat
     names = {f.path for f in client.list_logged_model_artifacts(logged.model_id)}
     assert {"MLmodel", "model.pkl"} <= names
     assert [o.model_id for o in seen.outputs.model_outputs] == [logged.model_id]
+    # The model's files are the run's, so runyard's SDK sees them.
+    files = run.get_file_names()
+    assert f"logged-models/{logged.model_id}/model.pkl" in files
+    run.download_file(f"logged-models/{logged.model_id}/MLmodel", tmp_path / "MLmodel")
+    assert "sklearn" in (tmp_path / "MLmodel").read_text()
     back = mlflow.sklearn.load_model(f"models:/{logged.model_id}")
     assert (back.predict(features) == model.predict(features)).all()
 
@@ -135,5 +140,6 @@ def test_pytorch_autolog_logs_metrics_and_its_logged_model(tracking: Door) -> No
     )
     names = {f.path for f in client.list_logged_model_artifacts(logged.model_id)}
     assert "MLmodel" in names and "data" in names
+    assert f"logged-models/{logged.model_id}/MLmodel" in run.get_file_names()
     back = mlflow.pytorch.load_model(f"models:/{logged.model_id}")
     assert back(x[:2]).shape == (2, 1)

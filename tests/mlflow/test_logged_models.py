@@ -10,6 +10,7 @@ import pytest
 from mlflow.entities import LoggedModelOutput, LoggedModelStatus
 from mlflow.exceptions import MlflowException
 
+from runyard import Experiment, Run
 from tests.mlflow.conftest import Door
 
 
@@ -70,11 +71,14 @@ def test_logged_model_lifecycle_create_finalize_tag_search_delete(door: Door) ->
     assert exc.value.error_code == "RESOURCE_DOES_NOT_EXIST"
 
 
+@pytest.mark.parametrize("from_a_run", [True, False])
 def test_logged_model_files_go_up_and_come_back_through_the_proxy(
-    door: Door, tmp_path: Path
+    door: Door, tmp_path: Path, from_a_run: bool
 ) -> None:
     client = door.mlflow
-    model = client.create_logged_model(_experiment(door), name="net")
+    experiment_id = _experiment(door)
+    run_id = client.create_run(experiment_id).info.run_id if from_a_run else None
+    model = client.create_logged_model(experiment_id, name="net", source_run_id=run_id)
     folder = tmp_path / "model"
     (folder / "data").mkdir(parents=True)
     (folder / "MLmodel").write_text("flavors: {}\n")
@@ -93,6 +97,13 @@ def test_logged_model_files_go_up_and_come_back_through_the_proxy(
         tracking_uri=door.url,
     )
     assert (Path(local) / "data" / "weights.bin").read_bytes() == b"\x00\x01\x02" * 100
+    if run_id is not None:  # a run's model is among the run's files, for runyard's SDK too
+        name = client.get_experiment(experiment_id).name
+        run = Run(Experiment(door.workspace, name), run_id)
+        assert run.get_file_names() == [
+            f"logged-models/{model.model_id}/MLmodel",
+            f"logged-models/{model.model_id}/data/weights.bin",
+        ]
 
 
 def test_run_outputs_link_the_model_to_the_run(door: Door) -> None:

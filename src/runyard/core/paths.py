@@ -102,6 +102,8 @@ def validate_run_prefix(prefix: str) -> str:
 MODELS_PREFIX = "_models"
 MODEL_UPLOADS_PREFIX = "_model_uploads"
 LOGGED_MODELS_PREFIX = "_logged_models"
+#: The folder of a run's files that holds the logged models it produced.
+LOGGED_MODELS_FOLDER = "logged-models"
 _STORAGE_KEY = re.compile(r"[0-9a-f]{32}")
 
 
@@ -124,8 +126,11 @@ def model_prefix(workspace: str, model_name: str, storage_key: str) -> str:
     )
 
 
-def logged_model_prefix(workspace: str, model_id: str) -> str:
-    """The prefix of an MLflow logged model's files (its id is `m-` and 32 hex digits)."""
+def logged_model_prefix(workspace: str, model_id: str, source_run_prefix: str | None) -> str:
+    """The prefix of an MLflow logged model's files: inside its source run's files when it
+    has one (so the run shows the model it produced), else a prefix of its own."""
+    if source_run_prefix is not None:
+        return validate_run_prefix(f"{source_run_prefix}/{LOGGED_MODELS_FOLDER}/{model_id}")
     return validate_run_prefix(f"{LOGGED_MODELS_PREFIX}/{workspace}/{model_id}")
 
 

@@ -3,7 +3,8 @@
 A path under `/api/2.0/mlflow-artifacts/artifacts/` is `<root>/<id…>/<file>`:
 
     runs/<run_id>/artifacts/<file>                  a runyard run's own files
-    logged-models/<model_id>/artifacts/<file>       an MLflow 3 logged model's files
+    logged-models/<model_id>/artifacts/<file>       an MLflow 3 logged model's files (in
+                                                    its source run's `logged-models/<id>/`)
     models/<name>/versions/<n>/<file>               (the registry registers this root)
 
 Each root has a resolver in `ROOTS` that checks the id against the request's workspace and
@@ -145,12 +146,16 @@ def _logged_model_files(access: Access, rest: str) -> Located:
         validate_logged_model_id(model_id)
         if not isinstance(store, LoggedModelStore):
             raise NotFoundError("this store keeps no logged models")
-        store.get_logged_model(model_id)
+        model = store.get_logged_model(model_id)
     except (NotFoundError, ValidationError):
         raise MlflowError(
             "RESOURCE_DOES_NOT_EXIST", f"Logged model with ID '{model_id}' not found."
         ) from None
-    return Located(logged_model_prefix(access.workspace, model_id), file_name(name))
+    source = None
+    if model.source_run_id is not None:
+        doc = store.get_run(model.source_run_id)
+        source = run_prefix(doc.experiment_name, doc.run_id)
+    return Located(logged_model_prefix(access.workspace, model_id, source), file_name(name))
 
 
 def entry_name(under: str, found: str) -> str:
