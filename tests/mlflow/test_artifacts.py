@@ -15,7 +15,7 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from runyard import Experiment, Run
+from runyard import Experiment, Run, Workspace
 from tests.conftest import ServerProcess
 from tests.mlflow.conftest import Door
 from tests.server.access_control.conftest import secured  # noqa: F401  (the fixture)
@@ -258,3 +258,21 @@ def test_a_reader_token_reads_artifacts_but_cannot_write_or_delete(
         httpx.get(f"{theirs}/runs/{run_id}/artifacts/model.bin", headers=other).status_code == 404
     )
     assert httpx.get(url, headers=owner).content == BINARY
+
+
+def test_the_default_workspace_answers_at_the_servers_root(door: Door, tmp_path: Path) -> None:
+    client = MlflowClient(tracking_uri=door.server)
+    name = f"root-{uuid.uuid4().hex[:8]}"
+    run_id = client.create_run(client.create_experiment(name)).info.run_id
+    (tmp_path / "at-root.bin").write_bytes(BINARY)
+    client.log_artifact(run_id, str(tmp_path / "at-root.bin"), artifact_path="deep")
+    run = Run(Experiment(Workspace("default", server_url=door.server), name), run_id)
+    assert run.get_file_names() == ["deep/at-root.bin"]
+    assert [f.path for f in client.list_artifacts(run_id, "deep")] == ["deep/at-root.bin"]
+    # The same run is not reachable from the door's workspace.
+    assert (
+        httpx.get(
+            f"{door.url}/api/2.0/mlflow-artifacts/artifacts/runs/{run_id}/artifacts/deep/at-root.bin"
+        ).status_code
+        == 404
+    )
