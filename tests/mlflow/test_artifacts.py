@@ -269,6 +269,8 @@ def test_the_default_workspace_answers_at_the_servers_root(door: Door, tmp_path:
     run = Run(Experiment(Workspace("default", server_url=door.server), name), run_id)
     assert run.get_file_names() == ["deep/at-root.bin"]
     assert [f.path for f in client.list_artifacts(run_id, "deep")] == ["deep/at-root.bin"]
+    ajax = f"{door.server}/ajax-api/2.0/mlflow-artifacts/artifacts/runs/{run_id}/artifacts"
+    assert httpx.get(f"{ajax}/deep/at-root.bin").content == BINARY
     # The same run is not reachable from the door's workspace.
     assert (
         httpx.get(
