@@ -165,3 +165,17 @@ def test_bad_logged_model_requests_answer_in_mlflows_shape(door: Door) -> None:
     assert exc.value.error_code == "INVALID_PARAMETER_VALUE"
     assert client.get_logged_model(model.model_id).params == {"lr": "0.1"}
     assert client.get_logged_model(model.model_id).status == LoggedModelStatus.PENDING
+
+
+def test_another_workspace_cannot_reach_a_logged_model(door: Door) -> None:
+    experiment_id = _experiment(door)
+    model = door.mlflow.create_logged_model(experiment_id, name="private")
+    other = f"{door.server}/mlflow/o{uuid.uuid4().hex[:10]}/api/2.0/mlflow/logged-models"
+    assert httpx.get(f"{other}/{model.model_id}").status_code == 404
+    finalize = httpx.patch(f"{other}/{model.model_id}", json={"status": "LOGGED_MODEL_READY"})
+    assert finalize.status_code == 404
+    deleted = httpx.delete(f"{other}/{model.model_id}")
+    assert deleted.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    found = httpx.post(f"{other}/search", json={"experiment_ids": [experiment_id]})
+    assert found.status_code == 404
+    assert door.mlflow.get_logged_model(model.model_id).status == LoggedModelStatus.PENDING
