@@ -357,3 +357,21 @@ def test_any_fsspec_url_works() -> None:
     assert store.read_bytes(RUN, "outputs/a.txt") == b"a"
     store.delete_prefix(RUN)
     assert store.list_files(RUN) == []
+
+
+def test_delete_file_removes_one_file_and_refuses_missing_ones_and_folders(
+    store: ArtifactStore,
+) -> None:
+    store.put_bytes(RUN, "outputs/a.txt", b"a")
+    store.put_bytes(RUN, "outputs/b.txt", b"b")
+    store.put_bytes(OTHER_RUN, "outputs/a.txt", b"other")
+    store.delete_file(RUN, "outputs/a.txt")
+    assert store.list_files(RUN) == ["outputs/b.txt"]
+    assert store.list_files(OTHER_RUN) == ["outputs/a.txt"]
+    with pytest.raises(NotFoundError):
+        store.delete_file(RUN, "outputs/a.txt")
+    with pytest.raises(NotFoundError):
+        store.delete_file(RUN, "outputs")
+    with pytest.raises(ValidationError):
+        store.delete_file(RUN, "../3f2a-run-2/outputs/a.txt")
+    assert store.list_files(RUN) == ["outputs/b.txt"]

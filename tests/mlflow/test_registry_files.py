@@ -16,8 +16,7 @@ from runyard.artifacts import ArtifactStore
 from runyard.core.entities import NewRun
 from runyard.core.paths import run_prefix
 from runyard.core.roles import Role
-from runyard.mlflow import registry
-from runyard.mlflow.endpoints import ROUTES
+from runyard.mlflow import artifact_paths, logged_models, registry
 from runyard.mlflow.errors import MlflowError
 from runyard.store.base import ModelStore, TrackingStore
 from runyard.store.sql import SqlTrackingStore
@@ -69,7 +68,8 @@ def test_proxy_paths_of_a_version_resolve_to_its_own_copy_even_after_a_rename(
     prefix, folder = registry.resolve_model_version_files(access, "iris/versions/1")
     assert folder == ""
     assert sorted(access.files.list_files(prefix)) == ["model/MLmodel", "model/model.pkl"]
-    assert registry.ARTIFACT_PATHS["models"] is registry.resolve_model_version_files
+    located = artifact_paths.locate(access, "models/iris/versions/1/model/MLmodel")
+    assert (located.prefix, located.name, located.write_role) == (prefix, "model/MLmodel", None)
 
     registry.rename_registered_model(access, {"name": "iris", "new_name": "setosa"})
     prefix, name = registry.resolve_model_version_files(access, "setosa/versions/1/model/MLmodel")
@@ -110,7 +110,7 @@ def test_a_deleted_version_takes_its_files_with_it(access: _Access) -> None:
 
 
 def test_a_version_copies_another_version_or_a_logged_models_whole_location(
-    access: _Access, monkeypatch: pytest.MonkeyPatch
+    access: _Access,
 ) -> None:
     run_id = _run_with_model(access)
     registry.create_registered_model(access, {"name": "iris"})
@@ -133,22 +133,16 @@ def test_a_version_copies_another_version_or_a_logged_models_whole_location(
             _version(access, "iris", missing)
         assert exc.value.error_code == "INVALID_PARAMETER_VALUE"
 
-    # A logged model is found through the logged-models endpoint and the proxy's table of
-    # paths (the artifacts module's); here both are stand-ins over a real prefix.
-    location = "logged/m-abc"
-    access.files.put_bytes(location, "MLmodel", b"logged")
-    access.files.put_bytes(location, "data/model.pt", b"tensor")
-
-    def get_logged_model(_: Any, body: dict[str, Any]) -> dict[str, Any]:
-        if body["model_id"] != "m-abc":
-            raise MlflowError("RESOURCE_DOES_NOT_EXIST", "no such logged model")
-        info = {"artifact_uri": "mlflow-artifacts:/lm/m-abc/artifacts", "source_run_id": run_id}
-        return {"model": {"info": info}}
-
-    monkeypatch.setitem(ROUTES, ("GET", "logged-models/get"), (Role.READER, get_logged_model))
-    monkeypatch.setitem(registry.ARTIFACT_PATHS, "lm", lambda _a, rest: (location, ""))
-    logged = _version(access, "iris", "models:/m-abc", model_id="m-abc")["model_version"]
-    assert (logged["version"], logged["model_id"], logged["run_id"]) == ("5", "m-abc", run_id)
+    # A logged model's files are found where the artifact proxy's table puts them.
+    created = logged_models.create_logged_model(
+        access, {"experiment_id": "1", "name": "net", "source_run_id": run_id}
+    )["model"]["info"]
+    model_id = created["model_id"]
+    location = artifact_paths.locate(access, f"logged-models/{model_id}/artifacts")
+    access.files.put_bytes(location.prefix, f"{location.name}/MLmodel", b"logged")
+    access.files.put_bytes(location.prefix, f"{location.name}/data/model.pt", b"tensor")
+    logged = _version(access, "iris", f"models:/{model_id}", model_id=model_id)["model_version"]
+    assert (logged["version"], logged["model_id"], logged["run_id"]) == ("5", model_id, run_id)
     prefix, _ = registry.resolve_model_version_files(access, "iris/versions/5")
     assert sorted(access.files.list_files(prefix)) == ["model/MLmodel", "model/data/model.pt"]
     assert registry.get_model_version_download_uri(access, {"name": "iris", "version": "5"}) == {

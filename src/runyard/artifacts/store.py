@@ -212,6 +212,13 @@ class ArtifactStore:
             listed.append((name, int(info.get("size") or 0)))
         return sorted(listed)
 
+    def delete_file(self, prefix: str, name: str) -> None:
+        """Delete one file of the run (NotFoundError if it has none of that name)."""
+        name, path = self._path(prefix, name)
+        self._file_info(prefix, name, path)
+        with self._not_found_as(prefix, name):
+            self._fs.rm_file(path)
+
     def delete_prefix(self, prefix: str) -> None:
         """Delete every file of the run; a run without files is not an error."""
         base = self._run_root(prefix)

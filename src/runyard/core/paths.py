@@ -101,6 +101,9 @@ def validate_run_prefix(prefix: str) -> str:
 # start with a letter or digit, so the '_' of the model prefixes cannot meet a run's.
 MODELS_PREFIX = "_models"
 MODEL_UPLOADS_PREFIX = "_model_uploads"
+LOGGED_MODELS_PREFIX = "_logged_models"
+#: The folder of a run's files that holds the logged models it produced.
+LOGGED_MODELS_FOLDER = "logged-models"
 _STORAGE_KEY = re.compile(r"[0-9a-f]{32}")
 
 
@@ -121,6 +124,14 @@ def model_prefix(workspace: str, model_name: str, storage_key: str) -> str:
     return validate_run_prefix(
         f"{MODELS_PREFIX}/{workspace}/{model_name}/{validate_storage_key(storage_key)}"
     )
+
+
+def logged_model_prefix(workspace: str, model_id: str, source_run_prefix: str | None) -> str:
+    """The prefix of an MLflow logged model's files: inside its source run's files when it
+    has one (so the run shows the model it produced), else a prefix of its own."""
+    if source_run_prefix is not None:
+        return validate_run_prefix(f"{source_run_prefix}/{LOGGED_MODELS_FOLDER}/{model_id}")
+    return validate_run_prefix(f"{LOGGED_MODELS_PREFIX}/{workspace}/{model_id}")
 
 
 def model_upload_prefix(workspace: str, upload_key: str) -> str:

@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 
 from runyard.core.errors import RunyardError
 from runyard.core.names import DEFAULT_WORKSPACE, MLFLOW_WORKSPACE_PREFIX
-from runyard.mlflow import registry, tracking  # noqa: F401  (register their endpoints)
-from runyard.mlflow.endpoints import ROUTES, Authorize, authorization
+from runyard.mlflow import artifacts, logged_models, registry, tracking  # noqa: F401  (endpoints)
+from runyard.mlflow.endpoints import Authorize, authorization, find_route
 from runyard.mlflow.errors import MlflowError, error_response, from_runyard, invalid
 
 #: The path prefix of a non-default workspace's tracking URI: http://host:port/mlflow/<ws>.
@@ -51,21 +51,15 @@ def create_mlflow_app(authorize: Authorize) -> FastAPI:
     @app.api_route("/{endpoint:path}", methods=["GET", "POST", "PATCH", "DELETE"])
     async def dispatch(request: Request, endpoint: str) -> JSONResponse:
         workspace = request.path_params.get("workspace", DEFAULT_WORKSPACE)
-        # One path may take several methods (registered-models/alias: GET, POST, DELETE).
-        # A route registered for POST also answers the other methods, and one for GET
-        # answers POST too: MLflow's clients POST some searches and GET others.
-        path = endpoint.strip("/")
-        found = ROUTES.get((request.method, path)) or ROUTES.get(("POST", path))
-        if found is None and request.method == "POST":
-            found = ROUTES.get(("GET", path))
+        found = find_route(request.method, endpoint.strip("/"))
         try:
             if found is None:
                 raise MlflowError(
                     "ENDPOINT_NOT_FOUND",
                     f"{request.method} /api/2.0/mlflow/{endpoint} is not implemented by runyard",
                 )
-            role, handler = found
-            body = await _body(request)
+            role, handler, ids = found
+            body = {**await _body(request), **ids}
             header = authorization(request.headers.get("authorization"))
             access = await run_in_threadpool(authorize, workspace, header, role)
             answer = await run_in_threadpool(handler, access, body)

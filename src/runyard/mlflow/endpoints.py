@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -44,16 +45,45 @@ class Access(Protocol):
 Authorize = Callable[[str, str | None, Role], Access]
 Handler = Callable[[Access, dict[str, Any]], Any]
 ROUTES: dict[tuple[str, str], tuple[Role, Handler]] = {}
+#: Endpoints with ids in their path (`logged-models/{model_id}`), by their real method.
+PATTERNS: list[tuple[str, re.Pattern[str], Role, Handler]] = []
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
 def route(method: str, path: str, role: Role) -> Callable[[Handler], Handler]:
-    """Register a handler for one MLflow endpoint (the body is JSON or the query string)."""
+    """Register a handler for one MLflow endpoint (the body is JSON or the query string).
+
+    `{name}` in the path matches one path segment, handed to the handler as `body[name]`."""
 
     def register(handler: Handler) -> Handler:
-        ROUTES[(method, path)] = (role, handler)
+        if "{" in path:
+            pattern = "/".join(
+                _PLACEHOLDER.sub(r"(?P<\1>[^/]+)", part) if "{" in part else re.escape(part)
+                for part in path.split("/")
+            )
+            PATTERNS.append((method, re.compile(pattern), role, handler))
+        else:
+            ROUTES[(method, path)] = (role, handler)
         return handler
 
     return register
+
+
+def find_route(method: str, path: str) -> tuple[Role, Handler, dict[str, str]] | None:
+    """The endpoint a request reaches, with the ids its path holds. One path may take several
+    verbs (registered-models/alias: GET, POST, DELETE); otherwise a plain endpoint registered
+    for POST answers any verb, and one for GET answers POST too: MLflow's clients POST some
+    searches and GET others."""
+    fallbacks = [("POST", path)] + ([("GET", path)] if method == "POST" else [])
+    for key in ((method, path), *fallbacks):
+        if key in ROUTES:
+            role, handler = ROUTES[key]
+            return role, handler, {}
+    for wanted, pattern, role, handler in PATTERNS:
+        match = pattern.fullmatch(path)
+        if match and wanted == method:
+            return role, handler, match.groupdict()
+    return None
 
 
 def authorization(header: str | None) -> str | None:

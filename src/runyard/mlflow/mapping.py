@@ -36,8 +36,10 @@ from datetime import datetime
 from typing import Any
 
 from runyard.core.entities import ExperimentInfo, RunDocument
+from runyard.core.logged_models import LoggedModel, ModelLink
 from runyard.core.registry import ModelVersion, RegisteredModel
 from runyard.core.status import Status
+from runyard.mlflow.artifact_paths import logged_model_artifact_uri, run_artifact_uri
 
 RUN_NAME_TAG = "mlflow.runName"
 PARENT_RUN_TAG = "mlflow.parentRunId"
@@ -180,7 +182,7 @@ def run_info_to_mlflow(doc: RunDocument) -> dict[str, Any]:
         "user_id": doc.submitted_by or "",
         "status": status_to_mlflow(doc.status),
         "start_time": to_ms(doc.start_time_utc or doc.created_utc),
-        "artifact_uri": f"mlflow-artifacts:/{doc.experiment_id}/{doc.run_id}/artifacts",
+        "artifact_uri": run_artifact_uri(doc.run_id),
         "lifecycle_stage": "active",
     }
     end = to_ms(doc.end_time_utc)
@@ -285,4 +287,60 @@ def registered_model_to_mlflow(
             {"alias": alias, "version": str(number)} for alias, number in model.aliases.items()
         ],
     }
+    return message
+
+
+_LOGGED_MODEL_STATUS_TO_MLFLOW = {
+    "PENDING": "LOGGED_MODEL_PENDING",
+    "READY": "LOGGED_MODEL_READY",
+    "FAILED": "LOGGED_MODEL_UPLOAD_FAILED",
+}
+_LOGGED_MODEL_STATUS_TO_RUNYARD = {v: k for k, v in _LOGGED_MODEL_STATUS_TO_MLFLOW.items()}
+
+
+def logged_model_status_to_runyard(status: object) -> str:
+    """runyard's name of an MLflow LoggedModelStatus (ValueError names the allowed ones)."""
+    if isinstance(status, str) and status in _LOGGED_MODEL_STATUS_TO_RUNYARD:
+        return _LOGGED_MODEL_STATUS_TO_RUNYARD[status]
+    raise ValueError(
+        f"invalid logged model status {status!r}; allowed: "
+        + ", ".join(_LOGGED_MODEL_STATUS_TO_RUNYARD)
+    )
+
+
+def logged_model_to_mlflow(model: LoggedModel) -> dict[str, Any]:
+    """An MLflow LoggedModel message: info and data (params; metrics are not kept yet)."""
+    info: dict[str, Any] = {
+        "model_id": model.model_id,
+        "experiment_id": experiment_id_to_mlflow(model.experiment_id),
+        "name": model.name,
+        "creation_timestamp_ms": seconds_to_ms(model.creation_time),
+        "last_updated_timestamp_ms": seconds_to_ms(model.last_updated_time),
+        "artifact_uri": logged_model_artifact_uri(model.model_id),
+        "status": _LOGGED_MODEL_STATUS_TO_MLFLOW[model.status],
+        "tags": [{"key": k, "value": v} for k, v in model.tags.items()],
+    }
+    for key in ("model_type", "source_run_id", "status_message"):
+        value = getattr(model, key)
+        if value is not None:
+            info[key] = value
+    return {
+        "info": info,
+        "data": {"params": [{"key": k, "value": v} for k, v in model.params.items()]},
+    }
+
+
+def add_model_links(message: dict[str, Any], links: list[ModelLink]) -> dict[str, Any]:
+    """A Run message with the logged models the run took in and put out (MLflow 3's
+    `inputs.model_inputs` and `outputs.model_outputs`)."""
+    inputs = [{"model_id": link.model_id} for link in links if link.direction == "input"]
+    outputs = [
+        {"model_id": link.model_id, "step": link.step}
+        for link in links
+        if link.direction == "output"
+    ]
+    if inputs:
+        message.setdefault("inputs", {})["model_inputs"] = inputs
+    if outputs:
+        message["outputs"] = {"model_outputs": outputs}
     return message

@@ -12,7 +12,6 @@ import contextlib
 import posixpath
 import re
 import urllib.parse
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from runyard.artifacts.models import StagedModel, copy_stored_files, staged_model
@@ -28,8 +27,9 @@ from runyard.core.registry import (
 )
 from runyard.core.roles import Role
 from runyard.core.tags import validate_tags
-from runyard.mlflow import mapping
-from runyard.mlflow.endpoints import ROUTES, Access, integer, route, string
+from runyard.mlflow import logged_models, mapping
+from runyard.mlflow.artifact_paths import Located, artifact_root, locate
+from runyard.mlflow.endpoints import Access, integer, route, string
 from runyard.mlflow.errors import MlflowError, invalid
 from runyard.mlflow.registry_search import (
     MODEL_KEYS,
@@ -65,8 +65,6 @@ class Source(NamedTuple):
 
 #: The folder a version keeps a whole location's files in (a logged model's).
 WHOLE_FOLDER = "model"
-#: Where the files of a path under MLflow's artifact proxy are: (prefix, name).
-Resolver = Callable[[Access, str], tuple[str, str]]
 
 
 # Arguments
@@ -541,9 +539,11 @@ def resolve_model_version_files(access: Access, rest: str) -> tuple[str, str]:
     return version.url, parts[3] if len(parts) == 4 else ""
 
 
-#: Paths under MLflow's artifact proxy whose files this module finds, by first segment
-#: (the artifacts module's table of runs and logged models takes this entry).
-ARTIFACT_PATHS: dict[str, Resolver] = {mapping.MODEL_FILES_ROOT: resolve_model_version_files}
+@artifact_root(mapping.MODEL_FILES_ROOT)
+def _model_version_root(access: Access, rest: str) -> Located:
+    """The proxy's `models/` root: a version's own copy, which nobody writes (write-once)."""
+    prefix, name = resolve_model_version_files(access, rest)
+    return Located(prefix, name, write_role=None)
 
 
 def _invalid_source(source: str, what: str) -> MlflowError:
@@ -668,28 +668,17 @@ def _version_of_uri(access: Access, source: str, target: str) -> ModelVersion:
 
 
 def _logged_model_files(access: Access, source: str, model_id: str, run_id: str | None) -> Source:
-    """A logged model's files: its artifact location, through the logged-models endpoint
-    and the artifact proxy's table of paths (both the artifacts module's)."""
-    found = ROUTES.get(("GET", "logged-models/get"))
-    if found is None:
-        raise invalid(
-            f"Invalid model version source: '{source}'. This server does not hold MLflow "
-            "logged models; register from the run's files (runs:/<run_id>/<path>)"
-        )
+    """A logged model's files: its artifact location, found through the artifact proxy's
+    table of paths (artifact_paths.py)."""
     try:
-        answer = found[1](access, {"model_id": model_id})
+        info = logged_models.get_logged_model(access, {"model_id": model_id})["model"]["info"]
     except MlflowError as exc:
         if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
             raise _invalid_source(source, "model_id") from None
         raise
-    info = answer["model"]["info"]
     path = _proxy_path(str(info.get("artifact_uri", "")))
     if path is None:
         raise _invalid_source(source, "model_id")
-    segment, _, rest = path.partition("/")
-    resolver = ARTIFACT_PATHS.get(segment)
-    if resolver is None:
-        raise _invalid_source(source, "model_id")
-    prefix, name = resolver(access, rest)
-    path = _model_path(source, name) if name.strip("/") else ""
-    return Source(prefix, path, run_id or info.get("source_run_id"), model_id, source)
+    located = locate(access, path)
+    path = _model_path(source, located.name) if located.name.strip("/") else ""
+    return Source(located.prefix, path, run_id or info.get("source_run_id"), model_id, source)

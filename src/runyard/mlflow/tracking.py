@@ -16,7 +16,7 @@ from runyard.mlflow import mapping
 from runyard.mlflow.endpoints import Access, integer, required_arg, route, string
 from runyard.mlflow.errors import MlflowError, invalid
 from runyard.mlflow.search import matches, parse_filter, parse_order_by, sort_runs
-from runyard.store.base import TrackingStore
+from runyard.store.base import LoggedModelStore, TrackingStore
 
 #: MLflow's log-batch limits (mlflow/utils/validation.py).
 MAX_BATCH_METRICS = 1000
@@ -245,7 +245,10 @@ def create_run(access: Access, body: dict[str, Any]) -> dict[str, Any]:
 def get_run(access: Access, body: dict[str, Any]) -> dict[str, Any]:
     run_id = string(body, "run_id", required=False) or string(body, "run_uuid")
     assert run_id is not None
-    return {"run": _run_message(access.store, _get_doc(access.store, run_id))}
+    message = _run_message(access.store, _get_doc(access.store, run_id))
+    if isinstance(access.store, LoggedModelStore):
+        mapping.add_model_links(message, access.store.logged_model_links(run_id))
+    return {"run": message}
 
 
 @route("POST", "runs/update", Role.CONTRIBUTOR)

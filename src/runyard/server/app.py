@@ -17,7 +17,9 @@ from starlette.concurrency import run_in_threadpool
 
 from runyard.artifacts import ArtifactStore
 from runyard.mlflow.app import WORKSPACE_PREFIX, create_mlflow_app
+from runyard.mlflow.artifacts import create_artifacts_app
 from runyard.server.access import AccessControl
+from runyard.server.bodies import spool_body
 from runyard.server.cleanup import remove_leftovers
 from runyard.server.config import ServerConfig
 from runyard.server.errors import install_error_handlers
@@ -153,6 +155,14 @@ def create_app(config: ServerConfig) -> FastAPI:
     for root in ("", WORKSPACE_PREFIX + "/{workspace}"):
         for api in ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow"):
             app.mount(root + api, mlflow_app)
+    # Its artifact proxy: raw-body uploads, spooled and capped like the native file routes.
+    artifacts_app = create_artifacts_app(
+        app.state.access.authorize,
+        lambda request: spool_body(request, config.max_upload_bytes),
+    )
+    for root in ("", WORKSPACE_PREFIX + "/{workspace}"):
+        for api in ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts"):
+            app.mount(root + api, artifacts_app)
 
     @app.get("/api/v1/health", tags=["server"])
     async def health() -> dict[str, str]:

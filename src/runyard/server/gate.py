@@ -23,6 +23,7 @@ from runyard.core.errors import (
     RunyardError,
     UnsupportedMediaTypeError,
 )
+from runyard.core.names import MLFLOW_WORKSPACE_PREFIX
 from runyard.core.roles import Role
 from runyard.core.wire import MEDIA_TYPE
 from runyard.server.access import AccessControl, request_credentials
@@ -33,6 +34,11 @@ JSON = "application/json"
 _WORKSPACE_PATH = re.compile(r"/api/v1/workspaces/(?P<workspace>[^/]*)(?P<rest>/.*)?")
 _UPLOAD = re.compile(r"/runs/[^/]+/files/.+|/snapshots/[^/]+|/model-uploads/[^/]+/files/.+")
 _POINTS = re.compile(r"/runs/[^/]+/points")
+#: MLflow's artifact proxy uploads (any workspace, either API root): raw bytes like ours.
+_MLFLOW_UPLOAD = re.compile(
+    f"(?:{re.escape(MLFLOW_WORKSPACE_PREFIX)}/[^/]+)?"
+    r"/(?:ajax-)?api/2\.0/mlflow-artifacts/artifacts/.+"
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ def body_rule(config: ServerConfig, method: str, path: str) -> BodyRule:
     cap, points take JSON or a points frame, everything else JSON only."""
     match = _WORKSPACE_PATH.fullmatch(path)
     rest = (match.group("rest") or "") if match else ""
-    if method == "PUT" and _UPLOAD.fullmatch(rest):
+    if method == "PUT" and (_UPLOAD.fullmatch(rest) or _MLFLOW_UPLOAD.fullmatch(path)):
         return BodyRule(config.max_upload_bytes, None, "--max-upload-bytes")
     if method == "POST" and _POINTS.fullmatch(rest):
         return BodyRule(config.max_points_bytes, (JSON, MEDIA_TYPE), "RUNYARD_MAX_POINTS_BYTES")

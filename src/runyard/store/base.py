@@ -10,6 +10,7 @@ from runyard.core.entities import ExperimentInfo, NewRun, RunDocument, RunError,
 from runyard.core.history import History
 from runyard.core.limits import Limits
 from runyard.core.log_lines import LogLine
+from runyard.core.logged_models import LoggedModel, ModelLink
 from runyard.core.metrics import MetricInfo, MetricSeries, PointBatch
 from runyard.core.registry import (
     ModelFilter,
@@ -322,3 +323,50 @@ class ModelStore(ABC):
     def delete_model_version(self, name: str, version: int) -> ModelVersion:
         """Delete a version with its tags, properties and aliases; returns it (its files
         are the caller's to delete). Its number is never given again."""
+
+
+class LoggedModelStore(ABC):
+    """MLflow 3's logged models of one workspace (see core/logged_models.py)."""
+
+    @abstractmethod
+    def create_logged_model(
+        self,
+        experiment_name: str,
+        name: str,
+        *,
+        source_run_id: str | None = None,
+        model_type: str | None = None,
+        tags: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> LoggedModel:
+        """A new PENDING logged model of the experiment (NotFoundError for an unknown run)."""
+
+    @abstractmethod
+    def get_logged_model(self, model_id: str, *, allow_deleted: bool = False) -> LoggedModel:
+        """One logged model (NotFoundError if unknown, or deleted unless allowed)."""
+
+    @abstractmethod
+    def list_logged_models(self, experiment_names: Sequence[str]) -> list[LoggedModel]:
+        """The experiments' logged models that are not deleted, newest first."""
+
+    @abstractmethod
+    def update_logged_model(
+        self,
+        model_id: str,
+        *,
+        status: str | None = None,
+        tags: dict[str, str] | None = None,
+        remove_tags: Iterable[str] = (),
+        params: dict[str, str] | None = None,
+        deleted: bool | None = None,
+    ) -> LoggedModel:
+        """Change a logged model: finalize its status, set or remove tags, add write-once
+        params, delete it; returns it as it is now."""
+
+    @abstractmethod
+    def link_logged_models(self, links: Sequence[ModelLink]) -> None:
+        """Record models as a run's inputs or outputs (again is no change)."""
+
+    @abstractmethod
+    def logged_model_links(self, run_id: str) -> list[ModelLink]:
+        """The models a run took in and put out, by direction and step."""

@@ -302,3 +302,36 @@ model_aliases = Table(
     PrimaryKeyConstraint("model_id", "alias"),
     Index(None, "version_id"),
 )
+
+# MLflow 3's logged models, per workspace: tags and params are small JSON objects on the row
+# (MLflow reads and writes them whole); the runs they came from or fed are links.
+logged_models = Table(
+    "logged_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", String(40), nullable=False, unique=True),
+    Column("workspace_id", Integer, ForeignKey("workspaces.id"), nullable=False),
+    Column("experiment_id", Integer, ForeignKey("experiments.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("source_run_id", String(255), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("status_message", Text, nullable=True),
+    Column("model_type", String(255), nullable=True),
+    Column("creation_time", Double, nullable=False),
+    Column("last_updated_time", Double, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("params", Text, nullable=False),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Index(None, "workspace_id", "experiment_id"),
+)
+
+logged_model_links = Table(
+    "logged_model_links",
+    metadata,
+    Column("model_pk", Integer, ForeignKey("logged_models.id"), nullable=False),
+    Column("run_id", String(255), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    PrimaryKeyConstraint("model_pk", "run_id", "direction", "step"),
+    Index(None, "run_id"),
+)

@@ -46,10 +46,11 @@ from runyard.store.schema import (
 )
 from runyard.store.search import search_query
 from runyard.store.sql_data import RunData
+from runyard.store.sql_logged_models import LoggedModels
 from runyard.store.sql_registered_models import RegisteredModels
 
 
-class SqlTrackingStore(RunData, RegisteredModels, TrackingStore):
+class SqlTrackingStore(RunData, RegisteredModels, LoggedModels, TrackingStore):
     """Runs, metrics and registered models of one workspace in SQLite or PostgreSQL."""
 
     def __init__(
