@@ -78,8 +78,22 @@ class Runner:
         env[ENV_RUN_ID] = self.run.id
         env[ENV_WORKSPACE] = json.dumps(self.workspace.to_dict())
         env["PYTHONUNBUFFERED"] = "1"  # output reaches the logs as it is printed
+        env.update(self._mlflow_env())
         if ENV_SPOOL_DIR in os.environ:
             env[ENV_SPOOL_DIR] = os.environ[ENV_SPOOL_DIR]
+        return env
+
+    def _mlflow_env(self) -> dict[str, str]:
+        """What Azure hands a script for MLflow: plain `mlflow.log_metric` with no set-up
+        logs into this run, and `mlflow.start_run()` continues it (its runner still sets
+        its final status)."""
+        env = {
+            "MLFLOW_TRACKING_URI": self.workspace.get_mlflow_tracking_uri(),
+            "MLFLOW_RUN_ID": self.run.id,
+            "MLFLOW_EXPERIMENT_NAME": self.run.experiment.name,
+        }
+        if self.workspace.token:
+            env["MLFLOW_TRACKING_TOKEN"] = self.workspace.token
         return env
 
     def _start(self, workdir: Path) -> Execution:
