@@ -29,6 +29,7 @@ SCRIPTS = (
     "bench_many_metrics",
     "bench_streams",
     "bench_large_reads",
+    "bench_mlflow_plugin",
 )
 
 

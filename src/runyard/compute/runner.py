@@ -87,8 +87,12 @@ class Runner:
         """What Azure hands a script for MLflow: plain `mlflow.log_metric` with no set-up
         logs into this run, and `mlflow.start_run()` continues it (its runner still sets
         its final status)."""
+        uri = self.workspace.get_mlflow_tracking_uri()
         env = {
-            "MLFLOW_TRACKING_URI": self.workspace.get_mlflow_tracking_uri(),
+            "MLFLOW_TRACKING_URI": uri,
+            # mlflow's default registry URI is the tracking URI; naming it spares every
+            # mlflow.log_metric call mlflow's probe for a Spark session (an import attempt).
+            "MLFLOW_REGISTRY_URI": uri,
             "MLFLOW_RUN_ID": self.run.id,
             "MLFLOW_EXPERIMENT_NAME": self.run.experiment.name,
         }
