@@ -53,7 +53,7 @@ ENTRY_POINTS: dict[str, set[str]] = {
     # The in-process MLflow plugin: entry points mlflow loads for runyard:// URIs. They open
     # the workspace as a script would (the SDK's Workspace, its transport and pipeline).
     "runyard.mlflow.plugin_store": {"client", "sdk"},
-    "runyard.mlflow.plugin_artifacts": {"client", "sdk"},
+    "runyard.mlflow.plugin_artifacts": {"sdk"},
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,15 +21,16 @@ from mlflow.tracking._tracking_service import utils as tracking_utils
 
 from runyard import Experiment, Run, Workspace
 from runyard.core.errors import ValidationError
-from runyard.core.mlflow_uri import parse_mlflow_uri
+from runyard.core.mlflow_uri import parse_mlflow_uri, server_tracking_uri
 from runyard.sdk.workspace import close_all
+from tests.conftest import ServerProcess
 
 pytest.importorskip("runyard.mlflow.plugin_store")
 
 
 @dataclass
 class Local:
-    """A local workspace and the mlflow client pointed at it through the plugin."""
+    """A workspace and the mlflow client pointed at it through the in-process plugin."""
 
     workspace: Workspace
     uri: str
@@ -36,15 +38,33 @@ class Local:
 
 
 @pytest.fixture
-def local(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Local]:
-    """mlflow's process-wide tracking URI set to a fresh local workspace (restored after)."""
+def local(
+    backend: str,
+    transport: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Iterator[Local]:
+    """mlflow's process-wide tracking URI set to a fresh workspace's `runyard://` URI (restored
+    after): a local one (its store and folder), or one on a real server (its transport)."""
     monkeypatch.setenv("RUNYARD_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.setattr(tracking_utils, "_tracking_uri", None)
     monkeypatch.setattr(fluent, "_active_experiment_id", None)
-    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_NAME"):
+    for name in (
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_RUN_ID",
+        "MLFLOW_EXPERIMENT_NAME",
+        "MLFLOW_TRACKING_TOKEN",
+    ):
         monkeypatch.delenv(name, raising=False)
-    ws = Workspace("test", store_url=store_url, artifacts_url=str(tmp_path / "artifacts"))
-    uri = ws.get_mlflow_tracking_uri()
+    if transport == "local":
+        store = request.getfixturevalue("store_url")
+        ws = Workspace("test", store_url=store, artifacts_url=str(tmp_path / "artifacts"))
+        uri = ws.get_mlflow_tracking_uri()
+    else:
+        server = request.getfixturevalue("shared_server")(backend)
+        ws = Workspace(f"p{uuid.uuid4().hex[:12]}", server_url=server)
+        uri = server_tracking_uri(ws.name, server)
     mlflow.set_tracking_uri(uri)
     yield Local(ws, uri, MlflowClient())
     while mlflow.active_run() is not None:
@@ -71,6 +91,10 @@ def test_a_local_workspace_gives_a_runyard_uri_naming_its_store_and_folder(
     )
     with pytest.raises(ValidationError, match="store="):
         parse_mlflow_uri("runyard://team-a")
+    on_server = parse_mlflow_uri(server_tracking_uri("team-a", "http://127.0.0.1:8000/"))
+    assert (on_server.workspace, on_server.server_url) == ("team-a", "http://127.0.0.1:8000")
+    with pytest.raises(ValidationError, match="server="):
+        parse_mlflow_uri("runyard://team-a?server=ftp%3A%2F%2Fhost")
     with pytest.raises(ValidationError, match="workspace name"):
         parse_mlflow_uri("runyard://bad%20name?store=x&artifacts=y")
 
@@ -164,7 +188,7 @@ def test_artifacts_are_the_runs_files_both_ways(local: Local, tmp_path: Path) ->
         mlflow.log_artifacts(str(folder), "plots")
         mlflow.log_text("hello", "notes/readme.txt")
         artifact_uri = active.info.artifact_uri
-    assert artifact_uri.startswith("runyard://test/")
+    assert artifact_uri.startswith(f"runyard://{local.workspace.name}/")
     run = Run(Experiment(local.workspace, "files"), active.info.run_id)
     assert run.get_file_names() == ["notes/readme.txt", "outputs/model.txt", "plots/deep/a.csv"]
 
@@ -177,8 +201,10 @@ def test_artifacts_are_the_runs_files_both_ways(local: Local, tmp_path: Path) ->
         ("outputs", True, None),
         ("plots", True, None),
     ]
+    # runyard's files API lists names only: through a server MLflow gets no sizes
+    size = None if local.workspace.is_remote else 7
     assert [(f.path, f.file_size) for f in repo.list_artifacts("outputs")] == [
-        ("outputs/model.txt", 7)
+        ("outputs/model.txt", size)
     ]
     fetched = mlflow.artifacts.download_artifacts(
         artifact_uri=f"{artifact_uri.split('?')[0]}/from_sdk/b.txt?{artifact_uri.split('?')[1]}",
@@ -193,7 +219,7 @@ def test_artifacts_are_the_runs_files_both_ways(local: Local, tmp_path: Path) ->
     )
 
 
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("backend", "transport"), [("sqlite", "local")], indirect=True)
 def test_log_metric_does_not_wait_on_the_database(local: Local, store_url: str) -> None:
     """With the SQLite file locked by another writer, mlflow.log_metric still returns at
     once: points wait in the pipeline (spooled), and are stored when the lock goes."""
@@ -213,3 +239,29 @@ def test_log_metric_does_not_wait_on_the_database(local: Local, store_url: str) 
         blocker.close()
     history = local.client.get_metric_history(run_id, "loss")
     assert [m.step for m in history] == list(range(500))
+
+
+@pytest.mark.slow
+def test_metrics_logged_while_the_server_is_down_are_delivered_after_its_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through a server, mlflow.log_metric rides runyard's spool: the calls made while the
+    server is killed neither fail nor wait, and every point is there once it is back."""
+    monkeypatch.setenv("RUNYARD_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.delenv("MLFLOW_TRACKING_TOKEN", raising=False)
+    server = ServerProcess(f"sqlite:///{tmp_path / 's.db'}", tmp_path / "files").start()
+    try:
+        client = MlflowClient(tracking_uri=server_tracking_uri("default", server.url))
+        run_id = client.create_run(client.create_experiment("restart")).info.run_id
+        client.log_metric(run_id, "loss", 0.0, step=0)
+        server.kill()
+        started = time.monotonic()
+        for step in range(1, 200):
+            client.log_metric(run_id, "loss", float(step), step=step)
+        assert time.monotonic() - started < 5.0
+        server.start()
+        history = client.get_metric_history(run_id, "loss")
+        assert [(m.step, m.value) for m in history] == [(s, float(s)) for s in range(200)]
+    finally:
+        server.stop()
+        close_all()

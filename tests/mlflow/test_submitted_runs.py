@@ -54,6 +54,7 @@ def test_plain_mlflow_log_metric_with_no_set_up_lands_in_the_submitted_run(
         mlflow.log_param("lr", "0.01")
         assert mlflow.active_run().info.run_id == os.environ["RUNYARD_RUN_ID"]
         print("experiment", os.environ["MLFLOW_EXPERIMENT_NAME"])
+        print("scheme", os.environ["MLFLOW_TRACKING_URI"].split(":")[0])
         """,
     )
     try:
@@ -66,6 +67,7 @@ def test_plain_mlflow_log_metric_with_no_set_up_lands_in_the_submitted_run(
         assert run.get_params() == {"lr": "0.01"}
         stdout = run.get_details_with_logs()["logFiles"]["logs/stdout.txt"]
         assert f"experiment {experiment.name}" in stdout
+        assert "scheme runyard" in stdout  # the plugin, on a server too: metrics ride the spool
     finally:
         stop_runs(experiment)
 

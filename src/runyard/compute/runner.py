@@ -28,6 +28,7 @@ from runyard.core.errors import (
     InvalidStatusTransitionError,
     RunyardError,
 )
+from runyard.core.mlflow_uri import server_tracking_uri
 from runyard.core.run_environment import ENV_RUN_ID, ENV_SPOOL_DIR, ENV_WORKSPACE
 from runyard.core.status import Status
 from runyard.sdk.run import Run
@@ -87,7 +88,11 @@ class Runner:
         """What Azure hands a script for MLflow: plain `mlflow.log_metric` with no set-up
         logs into this run, and `mlflow.start_run()` continues it (its runner still sets
         its final status)."""
-        uri = self.workspace.get_mlflow_tracking_uri()
+        workspace = self.workspace
+        uri = workspace.get_mlflow_tracking_uri()
+        if workspace.server_url is not None:
+            # On a server too, the plugin: metrics ride the spool, a restart loses nothing.
+            uri = server_tracking_uri(workspace.name, workspace.server_url)
         env = {
             "MLFLOW_TRACKING_URI": uri,
             # mlflow's default registry URI is the tracking URI; naming it spares every
@@ -96,8 +101,8 @@ class Runner:
             "MLFLOW_RUN_ID": self.run.id,
             "MLFLOW_EXPERIMENT_NAME": self.run.experiment.name,
         }
-        if self.workspace.token:
-            env["MLFLOW_TRACKING_TOKEN"] = self.workspace.token
+        if workspace.token:
+            env["MLFLOW_TRACKING_TOKEN"] = workspace.token
         return env
 
     def _start(self, workdir: Path) -> Execution:

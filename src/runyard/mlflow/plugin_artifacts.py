@@ -2,9 +2,9 @@
 
 Loaded by mlflow through the `mlflow.artifact_repository` entry point for `runyard://`
 artifact URIs, which runyard's tracking store gives runs (`runyard://<workspace>/<experiment
-id>/<run id>/artifacts[/<path>]?store=…&artifacts=…`, the path of the server's
-`mlflow-artifacts:/` URI). Everything is read and written under the run's own prefix of the
-workspace's artifact store, where `run.upload_file` and `run.download_file` look too.
+id>/<run id>/artifacts[/<path>]?…`, the path of the server's `mlflow-artifacts:/` URI).
+Everything is read and written under the run's own prefix of the workspace's files (its
+folder, or a server's files API), where `run.upload_file` and `run.download_file` look too.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 from mlflow.store.artifact.artifact_repo import ArtifactRepository
 
+from runyard.artifacts import ArtifactStore
 from runyard.core.errors import NotFoundError, RunyardError
 from runyard.core.mlflow_uri import parse_mlflow_uri
 from runyard.core.paths import run_prefix
@@ -38,14 +39,14 @@ class RunyardArtifactRepository(ArtifactRepository):
                 f"runyard artifact URI {artifact_uri!r} names no run's files: its path must be "
                 "/<experiment id>/<run id>/artifacts[/<path>]"
             )
-        access, _ = open_workspace(location)
+        transport = open_workspace(location).transport
         try:
-            run = access.store.get_run(parts[1])
+            run = transport.store.get_run(parts[1])
         except NotFoundError:
             raise MlflowException(
                 f"Run '{parts[1]}' not found", error_code=RESOURCE_DOES_NOT_EXIST
             ) from None
-        self._files = access.files
+        self._files = transport.files
         self._prefix = run_prefix(run.experiment_name, run.run_id)
         #: Where this URI points below the run's files ("" for the artifact root).
         self._base = "/".join(parts[3:])
@@ -69,7 +70,13 @@ class RunyardArtifactRepository(ArtifactRepository):
         """The files and folders directly below `path`, as MLflow lists them (sorted)."""
         below = self._name(path)
         entries: dict[str, FileInfo] = {}
-        for name, size in self._files.list_sizes(self._prefix):
+        files = self._files
+        listed: list[tuple[str, int | None]]
+        if isinstance(files, ArtifactStore):  # one listing with sizes
+            listed = list(files.list_sizes(self._prefix))
+        else:  # a server's list of names
+            listed = [(name, None) for name in files.list_files(self._prefix)]
+        for name, size in listed:
             if below and not name.startswith(below + "/"):
                 continue
             rest = name[len(below) + 1 :] if below else name

@@ -1,10 +1,11 @@
-"""The in-process MLflow tracking store: mlflow's client writing into a local workspace.
+"""The in-process MLflow tracking store: mlflow's client writing into a runyard workspace.
 
 Loaded by mlflow through the `mlflow.tracking_store` entry point for `runyard://` URIs
-(core/mlflow_uri.py). It is mlflow's own `RestStore` with the HTTP hop taken out: every
-request goes, as the same JSON body, to the same handler the server's MLflow routes use
-(`endpoints.ROUTES`), with the workspace's owner access — one meaning for both ways in,
-and whatever endpoints are added to the table work here too. Metrics are the exception:
+(core/mlflow_uri.py). It is mlflow's own `RestStore`. For a local workspace the HTTP hop is
+taken out: every request goes, as the same JSON body, to the same handler the server's MLflow
+routes use (`endpoints.ROUTES`), with the workspace's owner access — one meaning for both
+ways in, and whatever endpoints are added to the table work here too. For a workspace on a
+server the requests go to its MLflow routes as usual. Metrics are the exception:
 `log_metric` and the metrics of `log_batch` are queued on the workspace's logging pipeline,
 as `run.log` is (no wait on the database, spooled durably, delivered once), and any read
 first stores what is queued, so a read after a write sees it.
@@ -17,6 +18,8 @@ A run submitted through runyard belongs to its runner: ending it through mlflow
 from __future__ import annotations
 
 import json
+import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +32,7 @@ from mlflow.utils.rest_utils import MlflowHostCreds
 from mlflow.utils.validation import _validate_metric
 
 from runyard.artifacts import ArtifactStore
-from runyard.client.pipeline import LoggingPipeline
+from runyard.client.pipeline import flush_timeout
 from runyard.core.errors import NotFoundError, RunyardError
 from runyard.core.mlflow_uri import MlflowLocation, parse_mlflow_uri
 from runyard.core.roles import Role
@@ -40,6 +43,7 @@ from runyard.sdk.workspace import Workspace
 from runyard.store.base import ModelStore, TrackingStore
 
 _ARTIFACTS_PREFIX = "mlflow-artifacts:/"
+log = logging.getLogger("runyard.mlflow")
 
 
 @dataclass(frozen=True)
@@ -53,19 +57,26 @@ class LocalAccess:
     models: ModelStore
 
 
-def open_workspace(location: MlflowLocation) -> tuple[LocalAccess, LoggingPipeline]:
-    """The workspace's store, files and pipeline, shared with the SDK's objects of the same
-    workspace in this process (one pipeline: one spool, one order of writes)."""
-    workspace = Workspace(
+def open_workspace(location: MlflowLocation) -> Workspace:
+    """The workspace a URI names, sharing its transport and pipeline with the SDK's objects
+    of the same workspace in this process (one pipeline: one spool, one order of writes).
+    A server's token comes from MLFLOW_TRACKING_TOKEN, where mlflow's clients read it."""
+    if location.server_url is not None:
+        token = os.environ.get("MLFLOW_TRACKING_TOKEN") or None
+        return Workspace(location.workspace, server_url=location.server_url, token=token)
+    return Workspace(
         location.workspace, store_url=location.store_url, artifacts_url=location.artifacts_url
     )
+
+
+def local_access(workspace: Workspace) -> LocalAccess:
+    """The owner's access to a workspace this process opens itself."""
     transport = workspace.transport
     store = transport.store
     files = transport.files
     if not isinstance(files, ArtifactStore) or not isinstance(store, ModelStore):
-        raise TypeError("a runyard:// workspace is opened in-process")  # pragma: no cover
-    access = LocalAccess(location.workspace, Role.OWNER, store, files, store)
-    return access, workspace.pipeline
+        raise TypeError("a local workspace is opened in-process")  # pragma: no cover
+    return LocalAccess(workspace.name, Role.OWNER, store, files, store)
 
 
 def _endpoint_key(path: str) -> str:
@@ -81,9 +92,17 @@ class RunyardTrackingStore(RestStore):
 
     def __init__(self, store_uri: str, artifact_uri: str | None = None) -> None:
         self.location = parse_mlflow_uri(store_uri)
-        creds = MlflowHostCreds(self.location.tracking_uri)
+        workspace = open_workspace(self.location)
+        #: A local workspace's handlers' access; None on a server (requests go there).
+        self.access: LocalAccess | None = None
+        if workspace.is_remote:
+            creds = MlflowHostCreds(workspace.get_mlflow_tracking_uri(), token=workspace.token)
+        else:
+            self.access = local_access(workspace)
+            creds = MlflowHostCreds(self.location.tracking_uri)
         super().__init__(lambda: creds)
-        self.access, self.pipeline = open_workspace(self.location)
+        self.store = workspace.transport.store
+        self.pipeline = workspace.pipeline
         self._enqueue = self.pipeline.enqueue_point
         #: Runs whose existence was checked: a metric of an unknown run is refused at once.
         self._known_runs: set[str] = set()
@@ -116,7 +135,7 @@ class RunyardTrackingStore(RestStore):
 
     def _check_run(self, run_id: str) -> None:
         try:
-            self.access.store.get_run(run_id)
+            self.store.get_run(run_id)
         except NotFoundError:
             raise RestException(
                 {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"Run '{run_id}' not found"}
@@ -132,10 +151,13 @@ class RunyardTrackingStore(RestStore):
             raise _rest_exception(from_runyard(exc)) from None
 
     def flush(self) -> None:
-        """Store every point queued so far (reads do this first)."""
+        """Store every point queued so far (reads do this first), waiting as a runyard run's
+        reads do: at most RUNYARD_FLUSH_TIMEOUT seconds, through a server's restart too."""
         pipeline = self.pipeline
         if pipeline.queue or pipeline.deliverer.pending_points:
-            pipeline.flush()
+            left = pipeline.flush(flush_timeout())
+            if left:
+                log.warning("%d metric points are not stored yet: a read may miss them", left)
 
     # Everything else: the endpoint table
     def _call_endpoint(
@@ -147,6 +169,13 @@ class RunyardTrackingStore(RestStore):
         response_proto: Any = None,
     ) -> Any:
         """Answer a request with the handler the server would use, in this process."""
+        if self.access is None:  # a server: the request goes there, after queued points
+            self.flush()
+            response = super()._call_endpoint(
+                api, json_body, endpoint, retry_timeout_seconds, response_proto
+            )
+            self._patch_artifact_uris(response)
+            return response
         method_to_info = self._V3_METHOD_TO_INFO if api in self._V3_APIS else self._METHOD_TO_INFO
         default_path, method = method_to_info[api]
         body = json.loads(json_body) if json_body else {}
@@ -155,9 +184,22 @@ class RunyardTrackingStore(RestStore):
         parse_dict(js_dict=self._local_artifact_uris(answer), message=response)
         return response
 
+    def _patch_artifact_uris(self, message: Any) -> None:
+        """A server's answer with `runyard://` artifact roots, as `_local_artifact_uris`."""
+        for field, value in message.ListFields():
+            if field.type == field.TYPE_MESSAGE:
+                if field.message_type.GetOptions().map_entry:
+                    continue
+                for item in value if field.is_repeated else [value]:
+                    self._patch_artifact_uris(item)
+            elif field.name == "artifact_uri" and isinstance(value, str):
+                setattr(message, field.name, self._artifact_uri(value))
+
     def dispatch(self, method: str, path: str, body: dict[str, Any]) -> Any:
         """The handler's answer to one request (MLflow's errors as mlflow raises them)."""
         self.flush()
+        if self.access is None:
+            raise TypeError("requests to a server go through _call_endpoint")
         try:
             key = _endpoint_key(path)
             method = "GET" if method == "GET" else "POST"
