@@ -8,7 +8,7 @@ ways in, and whatever endpoints are added to the table work here too. For a work
 server the requests go to its MLflow routes as usual. Metrics are the exception:
 `log_metric` and the metrics of `log_batch` are queued on the workspace's logging pipeline,
 as `run.log` is (no wait on the database, spooled durably, delivered once), and any read
-first stores what is queued, so a read after a write sees it.
+(a GET, a search) first stores what is queued, so a read after a write sees it.
 
 A run submitted through runyard belongs to its runner: ending it through mlflow
 (`mlflow.end_run()`, Lightning's `finalize`) leaves its status alone, here as over REST
@@ -169,15 +169,16 @@ class RunyardTrackingStore(RestStore):
         response_proto: Any = None,
     ) -> Any:
         """Answer a request with the handler the server would use, in this process."""
-        if self.access is None:  # a server: the request goes there, after queued points
+        method_to_info = self._V3_METHOD_TO_INFO if api in self._V3_APIS else self._METHOD_TO_INFO
+        default_path, method = method_to_info[api]
+        if _is_read(method, endpoint or default_path):
             self.flush()
+        if self.access is None:  # a server: the request goes there
             response = super()._call_endpoint(
                 api, json_body, endpoint, retry_timeout_seconds, response_proto
             )
             self._patch_artifact_uris(response)
             return response
-        method_to_info = self._V3_METHOD_TO_INFO if api in self._V3_APIS else self._METHOD_TO_INFO
-        default_path, method = method_to_info[api]
         body = json.loads(json_body) if json_body else {}
         answer = self.dispatch(method, endpoint or default_path, body)
         response = response_proto or api.Response()
@@ -197,7 +198,6 @@ class RunyardTrackingStore(RestStore):
 
     def dispatch(self, method: str, path: str, body: dict[str, Any]) -> Any:
         """The handler's answer to one request (MLflow's errors as mlflow raises them)."""
-        self.flush()
         if self.access is None:
             raise TypeError("requests to a server go through _call_endpoint")
         try:
@@ -237,6 +237,12 @@ class RunyardTrackingStore(RestStore):
         if not uri.startswith(_ARTIFACTS_PREFIX):
             return uri
         return self.location.at(uri[len(_ARTIFACTS_PREFIX) :])
+
+
+def _is_read(method: str, path: str) -> bool:
+    """Whether a request reads what metrics may have changed (queued points go first);
+    writes need not wait: MLflow orders nothing between metrics and other writes."""
+    return method == "GET" or "search" in path or "get-history" in path
 
 
 def _rest_exception(exc: MlflowError) -> RestException:
