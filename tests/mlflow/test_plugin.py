@@ -25,7 +25,7 @@ from runyard.core.mlflow_uri import parse_mlflow_uri, server_tracking_uri
 from runyard.sdk.workspace import close_all
 from tests.conftest import ServerProcess
 
-pytest.importorskip("runyard.mlflow.plugin_store")
+pytestmark = pytest.mark.usefixtures("mlflow_plugin_installed")
 
 
 @dataclass

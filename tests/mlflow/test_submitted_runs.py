@@ -14,7 +14,7 @@ from runyard import Experiment, ScriptRunConfig
 from tests.compute.test_local_target import TERMINAL, wait_for_runner_end, wait_for_status
 from tests.conftest import stop_runs
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("mlflow_plugin_installed")]
 
 DIAGONAL = pytest.mark.parametrize(
     ("backend", "transport"), [("sqlite", "local"), ("postgres", "http")], indirect=True
