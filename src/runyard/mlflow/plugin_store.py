@@ -106,11 +106,13 @@ class RunyardTrackingStore(RestStore):
         self._enqueue = self.pipeline.enqueue_point
         #: Runs whose existence was checked: a metric of an unknown run is refused at once.
         self._known_runs: set[str] = set()
+        #: Metric names that passed mlflow's name check.
+        self._checked_names: set[str] = set()
 
     # Metrics: through the pipeline
     def log_metric(self, run_id: str, metric: Metric) -> None:
         """Queue one point (mlflow's checks, then the pipeline: no database wait)."""
-        _validate_metric(metric.key, metric.value, metric.timestamp, metric.step)
+        self._check_metric(metric)
         if run_id not in self._known_runs:
             self._check_run(run_id)
         if self.pipeline.failed:
@@ -122,7 +124,7 @@ class RunyardTrackingStore(RestStore):
     ) -> None:
         """Params and tags through the handler (checked, written at once); metrics queued."""
         for metric in metrics:
-            _validate_metric(metric.key, metric.value, metric.timestamp, metric.step)
+            self._check_metric(metric)
         if params or tags:
             super().log_batch(run_id, [], params, tags)
         elif run_id not in self._known_runs:
@@ -132,6 +134,21 @@ class RunyardTrackingStore(RestStore):
         enqueue = self._enqueue
         for metric in metrics:
             enqueue(run_id, metric.key, float(metric.value), metric.step, metric.timestamp)
+
+    def _check_metric(self, metric: Metric) -> None:
+        """mlflow's own checks of a metric; a float at an int step and time under a name
+        already checked passes at once (the hot path: a training loop's calls)."""
+        key, value, timestamp, step = metric.key, metric.value, metric.timestamp, metric.step
+        if (
+            key in self._checked_names
+            and type(value) is float
+            and type(step) is int
+            and type(timestamp) is int
+            and timestamp >= 0
+        ):
+            return
+        _validate_metric(key, value, timestamp, step)
+        self._checked_names.add(key)
 
     def _check_run(self, run_id: str) -> None:
         try:
