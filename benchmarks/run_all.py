@@ -30,6 +30,7 @@ SCRIPTS = (
     "bench_streams",
     "bench_large_reads",
     "bench_mlflow_artifacts",
+    "bench_mlflow_plugin",
 )
 
 

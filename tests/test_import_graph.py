@@ -2,7 +2,8 @@
 
 Layers (an arrow means "may import"): cli -> sdk -> compute -> client -> store/artifacts ->
 core. The server sits beside the client: it uses store, artifacts and core, and mounts
-mlflow (MLflow's REST API), which uses store, artifacts and core and is imported by the server only.
+mlflow (MLflow's REST API), which uses store, artifacts and core and is imported by the server only
+(its in-process plugin modules are entry points mlflow loads, and open a workspace as the SDK does).
 Entry points (the runner a submission starts, the job entry on Ray, `runyard server`, `python -m
 runyard`) may reach one layer further than the package they live in.
 """
@@ -49,6 +50,10 @@ ENTRY_POINTS: dict[str, set[str]] = {
     # `runyard server` starts the server.
     "runyard.cli.serve": {"server"},
     "runyard.__main__": {"cli"},
+    # The in-process MLflow plugin: entry points mlflow loads for runyard:// URIs. They open
+    # the workspace as a script would (the SDK's Workspace, its transport and pipeline).
+    "runyard.mlflow.plugin_store": {"client", "sdk"},
+    "runyard.mlflow.plugin_artifacts": {"sdk"},
 }
 
 

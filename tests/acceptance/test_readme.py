@@ -24,7 +24,7 @@ def _run(code: str, folder: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_readme_has_the_examples_these_tests_run() -> None:
-    assert len(BLOCKS) == 4
+    assert len(BLOCKS) == 5
 
 
 def test_tour_example_logs_into_the_local_workspace(tmp_path: Path) -> None:
@@ -89,3 +89,16 @@ def test_unchanged_v1_script_runs_with_runyard_exec_and_as_a_submitted_run(tmp_p
     assert submitted.returncode == 0, submitted.stderr
     assert "done {'accuracy': 0.91, 'losses': [1.0, 0.5" in submitted.stdout
     assert submitted.stdout.rstrip().endswith('"Completed"')
+
+
+def test_mlflow_example_logs_into_the_local_workspace_with_no_server(tmp_path: Path) -> None:
+    assert "get_mlflow_tracking_uri()" in BLOCKS[4]
+    code = BLOCKS[4] + (
+        "\nfrom runyard import Experiment"
+        "\n[run] = Experiment(Workspace.from_config(), 'explore-runs').get_runs()"
+        "\nprint('seen', run.get_params(), run.get_metrics(), run.get_status())\n"
+    )
+    done = _run(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "seen {'lr': '0.01'} {'loss': 0.25} Completed" in done.stdout
+    assert (tmp_path / ".runyard" / "runyard.db").is_file()

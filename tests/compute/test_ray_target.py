@@ -529,3 +529,26 @@ def test_run_fails_when_the_ray_job_api_goes_away_mid_run(
     details = run.get_details()
     assert details["status"] == "Failed", details
     assert "Ray cluster" in details["error"]["message"], details["error"]
+
+
+def test_plain_mlflow_log_metric_on_ray_lands_in_the_submitted_run(
+    on_ray: Experiment, source: Callable[[str], Path]
+) -> None:
+    """The job gets MLflow's variables from the run: no set-up, no runyard import."""
+    body = """
+        import mlflow
+
+        for step in range(3):
+            mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
+        """
+    run = on_ray.submit(
+        ScriptRunConfig(
+            source_directory=str(source(body)),
+            script="train.py",
+            compute_target=TARGET,
+            max_run_duration_seconds=120,
+        )
+    )
+    details = run.wait_for_completion(raise_on_error=False, timeout_seconds=120)
+    assert details["status"] == "Completed", f"{details}\n{_runner_log(run)}"
+    assert run.get_metrics() == {"loss": [1.0, 0.5, 1 / 3]}

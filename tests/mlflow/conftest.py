@@ -31,3 +31,17 @@ def door(backend: str, shared_server: Callable[[str], str]) -> Iterator[Door]:
     url = f"{server}/mlflow/{name}"
     yield Door(url, server, MlflowClient(tracking_uri=url), Workspace(name, server_url=server))
     close_all()
+
+
+@pytest.fixture
+def mlflow_plugin_installed() -> None:
+    """Fail, saying how to fix it, when mlflow cannot find runyard's plugin: its entry points
+    come from the installed package's metadata (`pip install -e .`), not from PYTHONPATH."""
+    from importlib.metadata import entry_points
+
+    names = {e.name for e in entry_points(group="mlflow.tracking_store")}
+    if "runyard" not in names:
+        pytest.fail(
+            "mlflow finds no 'runyard' tracking store entry point: reinstall runyard "
+            "(`pip install -e .` or `make setup`) so its pyproject entry points are registered"
+        )

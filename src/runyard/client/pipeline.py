@@ -132,6 +132,14 @@ class LoggingPipeline:
         if len(queue) > self._room or now > self._due:
             self.relieve()
 
+    def enqueue_point(self, run_id: str, name: str, value: float, step: int, ms: int) -> None:
+        """Queue one checked scalar point that carries its own time in epoch milliseconds
+        (MLflow's metrics: their timestamp is kept exactly, not the time of the call)."""
+        queue = self.queue
+        queue.append((run_id, name, value, step, ms / 1000.0, ""))
+        if len(queue) > self._room or _now() > self._due:
+            self.relieve()
+
     def enqueue_batch(self, run_id: str, batch: PointBatch) -> None:
         """Queue points of a non-scalar kind (lists, rows, images, structured metrics)."""
         self.queue.append(BatchItem(run_id, batch))

@@ -28,6 +28,7 @@ from runyard.core.errors import (
     InvalidStatusTransitionError,
     RunyardError,
 )
+from runyard.core.mlflow_uri import server_tracking_uri
 from runyard.core.run_environment import ENV_RUN_ID, ENV_SPOOL_DIR, ENV_WORKSPACE
 from runyard.core.status import Status
 from runyard.sdk.run import Run
@@ -78,8 +79,30 @@ class Runner:
         env[ENV_RUN_ID] = self.run.id
         env[ENV_WORKSPACE] = json.dumps(self.workspace.to_dict())
         env["PYTHONUNBUFFERED"] = "1"  # output reaches the logs as it is printed
+        env.update(self._mlflow_env())
         if ENV_SPOOL_DIR in os.environ:
             env[ENV_SPOOL_DIR] = os.environ[ENV_SPOOL_DIR]
+        return env
+
+    def _mlflow_env(self) -> dict[str, str]:
+        """What Azure hands a script for MLflow: plain `mlflow.log_metric` with no set-up
+        logs into this run, and `mlflow.start_run()` continues it (its runner still sets
+        its final status)."""
+        workspace = self.workspace
+        uri = workspace.get_mlflow_tracking_uri()
+        if workspace.server_url is not None:
+            # On a server too, the plugin: metrics ride the spool, a restart loses nothing.
+            uri = server_tracking_uri(workspace.name, workspace.server_url)
+        env = {
+            "MLFLOW_TRACKING_URI": uri,
+            # mlflow's default registry URI is the tracking URI; naming it spares every
+            # mlflow.log_metric call mlflow's probe for a Spark session (an import attempt).
+            "MLFLOW_REGISTRY_URI": uri,
+            "MLFLOW_RUN_ID": self.run.id,
+            "MLFLOW_EXPERIMENT_NAME": self.run.experiment.name,
+        }
+        if workspace.token:
+            env["MLFLOW_TRACKING_TOKEN"] = workspace.token
         return env
 
     def _start(self, workdir: Path) -> Execution:

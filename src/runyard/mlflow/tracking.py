@@ -28,6 +28,8 @@ MAX_RESULTS_SEARCH_RUNS = 50_000
 MAX_RESULTS_HISTORY = 25_000
 #: The path prefix of a non-default workspace's tracking URI: http://host:port/mlflow/<ws>.
 WORKSPACE_PREFIX = MLFLOW_WORKSPACE_PREFIX
+#: The run type of submitted runs, whose status only their runner sets.
+RUNNER_OWNED = "script"
 
 
 # Experiments
@@ -263,7 +265,9 @@ def update_run(access: Access, body: dict[str, Any]) -> dict[str, Any]:
             wanted = mapping.status_to_runyard(str(body["status"]))
         except ValueError as exc:
             raise invalid(str(exc)) from None
-        if wanted != doc.status:
+        # A submitted run's status is its runner's: a script's `mlflow.end_run()` (or
+        # Lightning's finalize) must not end the run, nor make the runner stop the script.
+        if wanted != doc.status and doc.run_type != RUNNER_OWNED:
             access.store.set_status(run_id, wanted)
     return {"run_info": mapping.run_info_to_mlflow(access.store.get_run(run_id))}
 

@@ -16,6 +16,7 @@ from runyard.client.base import Transport
 from runyard.client.pipeline import LoggingPipeline
 from runyard.core.errors import ValidationError
 from runyard.core.limits import Limits
+from runyard.core.mlflow_uri import tracking_uri as mlflow_tracking_uri
 from runyard.core.names import DEFAULT_WORKSPACE, MLFLOW_WORKSPACE_PREFIX, validate_workspace_name
 from runyard.core.run_environment import ENV_WORKSPACE
 from runyard.sdk.compute_target import ComputeTargets
@@ -335,19 +336,19 @@ class Workspace:
         return self.server_url is not None
 
     def get_mlflow_tracking_uri(self) -> str:
-        """The MLflow tracking URI of this workspace, served by `runyard server`.
+        """The MLflow tracking URI of this workspace: `mlflow.set_tracking_uri(uri)`, then
+        the mlflow client (fluent API, MlflowClient, autolog, Lightning's MLFlowLogger)
+        logs into this workspace's runs.
 
-        The default workspace answers at the server's root, any other under
-        `/mlflow/<workspace>`. MLflow's clients send the token from MLFLOW_TRACKING_TOKEN
-        (a URI cannot carry it), so set that to this workspace's token when the server
-        requires one.
+        A local workspace gives `runyard://<workspace>?store=…&artifacts=…`, which runyard's
+        mlflow plugin opens in this process (no server; metrics ride the logging pipeline).
+        A workspace on a server gives the server's MLflow REST URI: the default workspace
+        answers at the root, any other under `/mlflow/<workspace>`, and any MLflow client
+        can use it (the token goes in MLFLOW_TRACKING_TOKEN: a URI cannot carry it).
         """
         if self.server_url is None:
-            raise ValidationError(
-                "a local workspace has no MLflow tracking URI yet: the in-process MLflow "
-                "plugin that writes into the local store comes next. Until then start "
-                "`runyard server` on this store and attach a workspace that points at it"
-            )
+            assert self.store_url is not None and self.artifacts_url is not None
+            return mlflow_tracking_uri(self.name, self.store_url, self.artifacts_url)
         root = self.server_url.rstrip("/")
         if self.name == DEFAULT_WORKSPACE:
             return root
