@@ -37,7 +37,7 @@ class RunyardArtifactRepository(ArtifactRepository):
         if len(parts) < 3 or parts[2] != "artifacts":
             raise MlflowException.invalid_parameter_value(
                 f"runyard artifact URI {artifact_uri!r} names no run's files: its path must be "
-                "/<experiment id>/<run id>/artifacts[/<path>]"
+                "/runs/<run id>/artifacts[/<path>]"
             )
         transport = open_workspace(location).transport
         try:
