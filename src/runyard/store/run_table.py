@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, literal, or_, select, union
 
 from runyard.core.entities import RunError
 from runyard.core.metrics import MetricKind, decode_value
@@ -31,6 +31,8 @@ _MAX_VALUES = 1000
 #: answers as fast as a small one.
 _VALUES_SCAN = 10_000
 _SUMMARY_KINDS = [MetricKind.SCALAR.value, MetricKind.LIST.value]
+#: Sort keys whose value is never NULL (a run always has an id, a status and a target).
+_NEVER_NULL = frozenset({"name", "run_id", "status", "target"})
 
 
 def _conditions(query: RunTableQuery, experiment_id: int, parent_pk: int | None) -> list[Any]:
@@ -97,6 +99,10 @@ def _page_ids(conn: Connection, query: RunTableQuery, conds: list[Any]) -> list[
     ordered = order.desc() if query.descending else order.asc()
     if key in ("created", "number") and kind == "run":
         select_ids = select_ids.order_by(tie)
+    elif kind == "run" and key in _NEVER_NULL:
+        # No NULLS LAST where there is no NULL: the clause would keep the planners from
+        # walking the column's index backwards (PostgreSQL) or forwards (SQLite).
+        select_ids = select_ids.order_by(ordered, tie)
     else:
         select_ids = select_ids.order_by(ordered.nulls_last(), tie)
     return list(conn.execute(select_ids.offset(query.offset).limit(query.limit)).scalars())
@@ -254,13 +260,20 @@ def run_states(
     `after_pk` and of the `watched` ones (unended before: they may have ended now), by id."""
     parent = runs.alias("parent")
     unended = [s.value for s in Status if not s.is_terminal]
-    wanted = or_(runs.c.status.in_(unended), runs.c.id > after_pk)
+    mine = runs.c.experiment_id == experiment_id
+    # A union of three index walks (status, newer ids, watched ids): an OR of them makes
+    # planners read every run of the experiment, several times a second per open table.
+    wanted = [
+        select(runs.c.id).where(mine, runs.c.status.in_(unended)),
+        select(runs.c.id).where(mine, runs.c.id > after_pk),
+    ]
     if watched:
-        wanted = or_(wanted, runs.c.id.in_(list(watched)))
+        wanted.append(select(runs.c.id).where(mine, runs.c.id.in_(list(watched))))
+    ids = union(*wanted).subquery()
     rows = conn.execute(
         select(runs, parent.c.run_id.label("parent_run_id"))
         .select_from(runs.outerjoin(parent, parent.c.id == runs.c.parent_id))
-        .where(runs.c.experiment_id == experiment_id, wanted)
+        .where(runs.c.id.in_(select(ids.c.id)))
         .order_by(runs.c.id)
     )
     states = []
