@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, select
 from runyard.core.errors import ValidationError
 from runyard.core.history import History
 from runyard.core.metrics import decode_value
-from runyard.store.rollups import bucket_points
+from runyard.store.rollups import bucket_points, merged_rollups
 from runyard.store.schema import ROLLUP_BLOCK, metric_points, metric_rollups
 
 
@@ -60,47 +60,13 @@ def read_history_range(
 def _from_rollups(
     conn: Connection, metric_id: int, count: int, width: int, min_step: int, max_step: int
 ) -> History:
+    inside = [
+        metric_rollups.c.metric_id == metric_id,
+        metric_rollups.c.first_step >= min_step,
+        metric_rollups.c.last_step <= max_step,
+    ]
+    first_block = select(func.min(metric_rollups.c.block)).where(*inside).scalar_subquery()
     blocks_per_bucket = math.ceil(width / ROLLUP_BLOCK)
-    rows = conn.execute(
-        select(
-            metric_rollups.c.block,
-            metric_rollups.c.count,
-            metric_rollups.c.min_value,
-            metric_rollups.c.max_value,
-            metric_rollups.c.sum_value,
-            metric_rollups.c.first_step,
-        )
-        .where(
-            metric_rollups.c.metric_id == metric_id,
-            metric_rollups.c.first_step >= min_step,
-            metric_rollups.c.last_step <= max_step,
-        )
-        .order_by(metric_rollups.c.block)
-    ).all()
-    history = History(count=count, downsampled=True)
-    first_block = rows[0][0] if rows else 0
-    group: list[Any] = []
-    for row in rows:
-        if (
-            group
-            and (row[0] - first_block) // blocks_per_bucket
-            != (group[0][0] - first_block) // blocks_per_bucket
-        ):
-            _add_bucket(history, group)
-            group = []
-        group.append(row)
-    if group:
-        _add_bucket(history, group)
-    return history
-
-
-def _add_bucket(history: History, group: list[Any]) -> None:
-    n = sum(r[1] for r in group)
-    lows = [r[2] for r in group if r[2] is not None]
-    highs = [r[3] for r in group if r[3] is not None]
-    sums = [r[4] for r in group if r[4] is not None]
-    history.steps.append(group[0][5])
-    history.counts.append(n)
-    history.min.append(min(lows) if lows else None)
-    history.max.append(max(highs) if highs else None)
-    history.values.append(sum(sums) / n if n and sums else None)
+    return merged_rollups(
+        conn, [metric_rollups.c.block - first_block], inside, count, blocks_per_bucket
+    )
