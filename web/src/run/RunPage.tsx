@@ -186,7 +186,7 @@ export function RunPage({ view }: { view: RunView }) {
           {tab === "overview" ? (
             <OverviewTab run={doc} now={now} onChanged={reload} onRun={setRun} />
           ) : tab === "metrics" ? (
-            <MetricsTab run={doc} zoom={view.zoom} onZoom={(zoom) => navigate({ ...view, zoom })} />
+            <MetricsTab run={doc} zoom={view.zoom} onZoom={(zoom) => navigate({ ...view, zoom }, { keepScroll: true })} />
           ) : tab === "images" ? (
             <ImagesTab run={doc} />
           ) : tab === "children" ? (
