@@ -3,7 +3,8 @@
 Like the full history, a range longer than `max_points` comes back as buckets keeping each
 one's min and max; wide buckets are merged from the per-100-point rollups whose steps lie
 wholly inside the range (the few points of a block straddling an edge are left out of a
-view that wide), narrow ones from the points themselves.
+view that wide), narrow ones from the points themselves. A range of at least a quarter as
+many blocks as buckets asked for is drawn one bucket per block.
 """
 
 from __future__ import annotations
@@ -18,6 +19,13 @@ from runyard.core.history import History
 from runyard.core.metrics import decode_value
 from runyard.store.rollups import bucket_points, merged_rollups
 from runyard.store.schema import ROLLUP_BLOCK, metric_points, metric_rollups
+
+
+#: A range of at least this many points per asked-for bucket is read from the rollups, one
+#: bucket per block: a quarter of the buckets asked for or more, each keeping its min and
+#: max, where bucketing the points themselves would read them all (a 5% zoom into a
+#: million points: 50,000 rows and ~30 ms, against 500 rollup rows and ~1 ms).
+_ROLLUPS_FROM = ROLLUP_BLOCK // 4
 
 
 def read_history_range(
@@ -52,8 +60,8 @@ def read_history_range(
             values=[decode_value(r[1], r[2], r[3]) for r in rows],
         )
     width = math.ceil(count / max_points)
-    if width >= ROLLUP_BLOCK:
-        return _from_rollups(conn, metric.id, count, width, min_step, max_step)
+    if width >= ROLLUP_BLOCK or count >= max_points * _ROLLUPS_FROM:
+        return _from_rollups(conn, metric.id, count, max(width, ROLLUP_BLOCK), min_step, max_step)
     return bucket_points(conn, in_range, count, width)
 
 
