@@ -20,7 +20,6 @@ from runyard.core.metrics import decode_value
 from runyard.store.rollups import bucket_points, merged_rollups
 from runyard.store.schema import ROLLUP_BLOCK, metric_points, metric_rollups
 
-
 #: A range of at least this many points per asked-for bucket is read from the rollups, one
 #: bucket per block: a quarter of the buckets asked for or more, each keeping its min and
 #: max, where bucketing the points themselves would read them all (a 5% zoom into a
