@@ -292,7 +292,7 @@ export function RunsTable(props: {
       };
       bump(0);
     };
-    const onCreated = (): void => {
+    const reread = (delay: number): void => {
       clearTimeout(refresh);
       refresh = setTimeout(() => {
         const { loadPage: load, cache: current } = live.current;
@@ -300,9 +300,14 @@ export function RunsTable(props: {
         for (const [runId, list] of current.current.children) {
           for (const page of [...list.pages.keys()]) load(runId, page, true);
         }
-      }, 500);
+      }, delay);
     };
-    const stop = subscribe(experimentEventsUrl(experiment), { status: onStatus, created: onCreated });
+    // The stream keeps no cursor: after a drop, what it would have said is read again.
+    const stop = subscribe(
+      experimentEventsUrl(experiment),
+      { status: onStatus, created: () => reread(500) },
+      { reopened: () => reread(0) },
+    );
     return () => {
       clearTimeout(refresh);
       stop();
