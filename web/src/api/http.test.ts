@@ -83,6 +83,19 @@ describe("early reads", () => {
     expect(await request("GET", "/api/s")).toEqual({ n: 3 });
   });
 
+  it("drops unclaimed early reads on a 401 (they were read signed out)", async () => {
+    let calls = 0;
+    vi.stubGlobal("fetch", () => {
+      calls += 1;
+      const status = calls === 2 ? 401 : 200;
+      return Promise.resolve(new Response(JSON.stringify({ calls, error: { type: "AuthenticationError", message: "sign in" } }), { status }));
+    });
+    setUnauthenticatedHandler(() => undefined);
+    prefetch("GET", "/api/table"); // call 1 (answered 200 but read while signed out)
+    await request("GET", "/api/session").catch(() => undefined); // call 2: 401
+    expect(await request("GET", "/api/table")).toMatchObject({ calls: 3 }); // read again
+  });
+
   it("reports a prefetched failure to its claimer like any other", async () => {
     vi.stubGlobal("fetch", () =>
       Promise.resolve(new Response(JSON.stringify({ error: { type: "NotFoundError", message: "no run" } }), { status: 404 })),

@@ -62,7 +62,10 @@ async function failure(response: Response): Promise<ApiError> {
   } catch {
     // not JSON: keep the status line
   }
-  if (response.status === 401) onUnauthenticated();
+  if (response.status === 401) {
+    dropEarlyReads();
+    onUnauthenticated();
+  }
   return new ApiError(response.status, type, message);
 }
 
@@ -102,6 +105,11 @@ export function prefetch(method: "GET" | "POST", url: string, body?: unknown): P
     }, EARLY_MS);
   }
   return started;
+}
+
+/** Forget every unclaimed early read (signed in or out since: their answers are stale). */
+export function dropEarlyReads(): void {
+  early.clear();
 }
 
 /** Send a request; JSON in and out. Writes carry the CSRF header. */

@@ -1,6 +1,6 @@
 /** The studio shell: session, URL-driven view, header, left navigation, the current page. */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { setUnauthenticatedHandler, setWorkspace } from "../api/http";
+import { dropEarlyReads, setUnauthenticatedHandler, setWorkspace } from "../api/http";
 import { canWrite, getSession, signOut, type Session } from "../api/session";
 import { ErrorNote, Loading } from "../components/ErrorNote";
 import { ExperimentsPage } from "../pages/ExperimentsPage";
@@ -95,6 +95,7 @@ export function App() {
   if (!studio || !session) return <Loading what="the studio" />;
 
   const onSignedIn = (signedIn: Session, next: string): void => {
+    dropEarlyReads(); // read before signing in: they may hold 401s
     setSession(signedIn);
     navigate(decodeView(next));
   };
