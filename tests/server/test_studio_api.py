@@ -93,7 +93,12 @@ def ids(page: dict[str, Any]) -> list[str]:
 # The runs table
 
 
-def test_runs_table_sorts_by_metric_summaries_with_runs_lacking_it_last(studio: Studio) -> None:
+@pytest.mark.parametrize("deep_from", [5_000, 0], ids=["exists", "deep-in-list"])
+def test_runs_table_sorts_by_metric_summaries_with_runs_lacking_it_last(
+    studio: Studio, deep_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Deep pages list the runs in view instead of looking each up: the same rows either way.
+    monkeypatch.setattr("runyard.store.run_table._DEEP_OFFSET", deep_from)
     losses = {f"r{i:02d}": [5.0 - i * 0.1, 0.5 + (i % 5) * 0.1, 1.0 + i] for i in range(12)}
     for run_id, values in losses.items():
         studio.run(run_id)

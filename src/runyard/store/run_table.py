@@ -31,6 +31,9 @@ _MAX_VALUES = 1000
 #: answers as fast as a small one.
 _VALUES_SCAN = 10_000
 _SUMMARY_KINDS = [MetricKind.SCALAR.value, MetricKind.LIST.value]
+#: From this offset on, a metric sort lists the runs in view once instead of looking each
+#: one up (see _ids_by_metric).
+_DEEP_OFFSET = 5_000
 #: Sort keys whose value is never NULL (a run always has an id, a status and a target).
 _NEVER_NULL = frozenset({"name", "run_id", "status", "target"})
 
@@ -126,8 +129,14 @@ def _ids_by_metric(
     has_value = [m.c.name == name, m.c.column == "", value.is_not(None)]
     ordered = (value.desc(), m.c.run_id.desc()) if query.descending else (value, m.c.run_id)
     # EXISTS (not a join): planners then walk the metric's (name, value) index in order and
-    # stop after a page, where a join drives from the runs and sorts all of them.
-    in_view = select(runs.c.id).where(runs.c.id == m.c.run_id, *conds).exists()
+    # stop after a page, where a join drives from the runs and sorts all of them. Deep in
+    # the list, IN instead: the runs in view are listed once (SQLite, 100,000 runs: ~60 ms)
+    # rather than looked up one by one for every row skipped (page 900: 274 ms to 120 ms).
+    in_view: ColumnElement[bool]
+    if query.offset >= _DEEP_OFFSET:
+        in_view = m.c.run_id.in_(select(runs.c.id).where(*conds))
+    else:
+        in_view = select(runs.c.id).where(runs.c.id == m.c.run_id, *conds).exists()
     with_metric = select(m.c.run_id).where(*has_value, in_view).order_by(*ordered)
     ids = list(conn.execute(with_metric.offset(query.offset).limit(query.limit)).scalars())
     if len(ids) == query.limit:
