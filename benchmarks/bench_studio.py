@@ -10,7 +10,9 @@ store's `log_points` (so its rollups are the ones ingest writes). Timed, median 
 - zoom: a drag on that chart until the re-queried range is drawn (≤ 150 ms);
 - live: a point logged by a script (SDK over HTTP, flushed) until the open chart counts it
   (≤ 1 s);
-- the initial JavaScript, gzipped (≤ 100 KB).
+- the initial JavaScript, gzipped (≤ 100 KB);
+- the API calls behind them with the server alone (httpx, no browser): the first table
+  page, deep pages, a text search, the chart history and a zoom (information, no target).
 """
 
 from __future__ import annotations
@@ -251,6 +253,63 @@ def measure(
     return rows
 
 
+def api_timings(url: str, long_run: str, n_runs: int, repeats: int) -> list[dict[str, Any]]:
+    """The page's API calls with the server alone (no browser): which part of a figure
+    above is the server's."""
+    ws = f"{url}/api/v1/workspaces/default"
+    table = {"experiment": EXPERIMENT, "metrics": ["loss"], "offset": 0, "limit": 100}
+    deep = (n_runs // 100 - 100) * 100  # a page near the end (page 900 of 100,000 runs)
+    history = f"{ws}/runs/{long_run}/metrics/history"
+    calls: list[tuple[str, str, dict[str, Any]]] = [
+        ("table: first page, with count", "POST", {**table, "with_total": True}),
+        (
+            "table: first page by a metric, no count",
+            "POST",
+            {**table, "sort": "metric:loss:last", "with_total": False},
+        ),
+        (f"table: page at offset {deep:,}", "POST", {**table, "offset": deep}),
+        (
+            f"table: page at offset {deep:,} by a metric",
+            "POST",
+            {**table, "offset": deep, "sort": "metric:loss:last"},
+        ),
+        (
+            f"table: page at offset {deep:,} by name",
+            "POST",
+            {**table, "offset": deep, "sort": "name"},
+        ),
+        (
+            "table: text search (no match), with count",
+            "POST",
+            {**table, "text": "zzz", "with_total": True},
+        ),
+        ("history: whole metric, 1,000 buckets", "GET", {"name": BIG_METRIC, "max_points": 1000}),
+        (
+            "history: 5% zoom, 1,000 buckets",
+            "GET",
+            {"name": BIG_METRIC, "max_points": 1000, "min_step": 0},
+        ),
+    ]
+    rows = []
+    with httpx.Client(timeout=60) as client:
+        span = client.get(history, params={"name": BIG_METRIC, "max_points": 1}).json()["count"]
+        for label, method, body in calls:
+            if "min_step" in body:
+                body = {**body, "min_step": span * 2 // 5, "max_step": span * 9 // 20}
+
+            def call(method: str = method, body: dict[str, Any] = body) -> float:
+                start = time.perf_counter()
+                if method == "POST":
+                    answer = client.post(f"{ws}/runs/table", json=body)
+                else:
+                    answer = client.get(history, params=body)
+                answer.raise_for_status()
+                return (time.perf_counter() - start) * 1000
+
+            rows.append(row(f"API alone: {label}", median_ms(call, repeats), "ms"))
+    return rows
+
+
 def live_latency(page: Any, url: str, repeats: int) -> float:
     """Milliseconds from `run.log(); run.flush()` in a script until the open chart counts it."""
     from runyard import Experiment, Workspace
@@ -297,6 +356,7 @@ def main(quick: bool) -> list[dict[str, Any]]:
                 live = live_latency(page, url, repeats)
                 rows.append(row("live: logged point on the open chart", live, "ms", target=1000))
                 browser.close()
+            rows.extend(api_timings(url, long_run, n_runs, repeats))
         finally:
             from runyard.sdk.workspace import close_all
 

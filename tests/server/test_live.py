@@ -104,6 +104,67 @@ def test_event_stream_follows_a_running_run(
     assert seen == [0.1, 0.2, 0.3]
 
 
+def _sse(response: httpx.Response) -> Iterator[tuple[str, dict]]:
+    kind = ""
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            kind = line[7:]
+        elif line.startswith("data: "):
+            yield kind, json.loads(line[6:])
+
+
+def test_a_dropped_stream_resumes_from_its_cursor_without_losing_or_repeating(
+    server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNYARD_SPOOL_DIR", str(tmp_path / "spool"))
+    ws = Workspace("resume", server_url=server.url)
+    store = ws.transport.store
+    run = Experiment(ws, "stream").start_logging()
+    for i in range(5):
+        run.log("loss", float(i))
+    run.flush()
+    store.append_log_lines(run.id, "stdout", ["before 0", "before 1"])
+    url = f"{_api(server, 'resume')}/runs/{run.id}/events?from_start=false"
+    # The first stream: what was logged before it opened is skipped (the page read it),
+    # what comes while it is open arrives; then the connection drops.
+    cursor: dict = {}
+    values: list[float] = []
+    lines: list[str] = []
+    with httpx.stream("GET", url, timeout=20) as response:
+        for kind, data in _sse(response):
+            if kind == "cursor":
+                cursor = data
+                assert cursor == {"m": [["loss", "", 4, 4]], "l": [["stdout", 1]]}
+                for i in range(5, 8):
+                    run.log("loss", float(i))
+                run.flush()
+                store.append_log_lines(run.id, "stdout", ["open 2", "open 3"])
+            elif kind == "metric":
+                values.extend(data["values"])
+                cursor["m"] = [["loss", "", data["steps"][-1], data["last_seq"]]]
+            elif kind == "log":
+                lines.extend(data["lines"])
+                cursor["l"] = [[data["stream"], data["first"] + len(data["lines"]) - 1]]
+            if len(values) == 3 and len(lines) == 2:
+                break  # dropped
+    assert values == [5.0, 6.0, 7.0] and lines == ["open 2", "open 3"]
+    # Logged while no stream was open:
+    for i in range(8, 12):
+        run.log("loss", float(i))
+    run.flush()
+    store.append_log_lines(run.id, "stdout", ["gap 4", "gap 5"])
+    run.complete()
+    resumed = httpx.get(url, params={"resume": json.dumps(cursor)}, timeout=20)
+    events = list(_sse(resumed))
+    assert events[1] == ("cursor", cursor)
+    again = [v for k, d in events if k == "metric" for v in d["values"]]
+    assert again == [8.0, 9.0, 10.0, 11.0]  # each missed point once, none repeated
+    assert [ln for k, d in events if k == "log" for ln in d["lines"]] == ["gap 4", "gap 5"]
+    assert events[-1][0] == "end"
+    bad = httpx.get(url, params={"resume": '{"m": [["loss", 1]]}'}, timeout=20)
+    assert bad.status_code == 400 and "resume" in bad.json()["error"]["message"]
+
+
 def test_silent_run_becomes_not_responding_and_comes_back(
     server: ServerProcess, tmp_path: Path
 ) -> None:

@@ -93,7 +93,12 @@ def ids(page: dict[str, Any]) -> list[str]:
 # The runs table
 
 
-def test_runs_table_sorts_by_metric_summaries_with_runs_lacking_it_last(studio: Studio) -> None:
+@pytest.mark.parametrize("deep_from", [5_000, 0], ids=["exists", "deep-in-list"])
+def test_runs_table_sorts_by_metric_summaries_with_runs_lacking_it_last(
+    studio: Studio, deep_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Deep pages list the runs in view instead of looking each up: the same rows either way.
+    monkeypatch.setattr("runyard.store.run_table._DEEP_OFFSET", deep_from)
     losses = {f"r{i:02d}": [5.0 - i * 0.1, 0.5 + (i % 5) * 0.1, 1.0 + i] for i in range(12)}
     for run_id, values in losses.items():
         studio.run(run_id)
@@ -342,14 +347,17 @@ def test_history_of_a_step_range_is_raw_when_short_and_bucketed_when_long(
     assert raw["downsampled"] is False and raw["count"] == 10
     assert raw["steps"] == list(range(10, 20)) and raw["values"] == values[10:20]
 
-    for span in ((2000, 2999), (0, 4999)):  # narrow buckets from points, wide from rollups
+    # 20 buckets asked for: 400 points bucketed from the points (20 wide), 1000 points
+    # (10 blocks, at least a quarter of 20) one bucket per rollup block, 5000 from rollups
+    for span, buckets in (((2300, 2699), 20), ((2000, 2999), 10), ((0, 4999), 17)):
         params = {"name": "loss", "min_step": span[0], "max_step": span[1], "max_points": 20}
         zoomed = studio.client.get(url, params=params).json()
         assert zoomed["downsampled"] is True
         assert zoomed["count"] == span[1] - span[0] + 1
-        assert 1 < len(zoomed["steps"]) <= 20
+        assert len(zoomed["steps"]) == buckets, (span, zoomed["steps"])
         assert span[0] <= zoomed["steps"][0] and zoomed["steps"][-1] <= span[1]
         assert max(zoomed["max"]) == 99.0
+        assert sum(zoomed["counts"]) == zoomed["count"]
     refused = studio.client.get(url, params={"name": "loss", "min_step": 5, "max_step": 1})
     assert refused.status_code == 400 and "min_step" in refused.json()["error"]["message"]
 

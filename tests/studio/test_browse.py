@@ -63,6 +63,7 @@ def test_filter_and_sort_runs(studio_server: StudioServer, page: Any) -> None:
     assert "q=sweep" in page.url
 
     # a metric column, sorted by it: the lowest loss last
+    filters.get_by_text("Columns", exact=True).click()
     filters.get_by_label("Metric column").select_option("loss")
     filters.get_by_role("button", name="Add column").click()
     header = page.get_by_role("columnheader", name=re.compile("loss"))
@@ -88,6 +89,32 @@ def test_filter_and_sort_runs(studio_server: StudioServer, page: Any) -> None:
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-run-id", seeded.failed)
     expect(rows.first.get_by_test_id("status-badge")).to_have_attribute("data-status", "Failed")
+    assert page.watched.errors == []
+
+
+def test_show_and_sort_by_a_tag_column(studio_server: StudioServer, page: Any) -> None:
+    seeded = studio_server.seeded
+    rows = open_runs(page, studio_server, "&q=sweep")
+    expect(rows).to_have_count(3)
+    filters = page.get_by_test_id("run-filters")
+    filters.get_by_text("Columns", exact=True).click()
+    picker = filters.get_by_test_id("column-picker")
+    picker.get_by_label("Tag column", exact=True).select_option("lr")
+    picker.get_by_role("button", name="Add tag column").click()
+    header = page.get_by_role("columnheader", name="tag lr")
+    expect(header).to_be_visible()
+    assert "kcol=tag%3Alr" in page.url
+    header.get_by_role("button").click()  # first click: descending
+    expect(header).to_have_attribute("aria-sort", "descending")
+    # lr tags "0.3", "0.1", "0.03" (the sweep's order) sort as text, highest first
+    expect(rows.first).to_have_attribute("data-run-id", seeded.sweep[0])
+    order = [rows.nth(i).get_attribute("data-run-id") for i in range(3)]
+    assert order == seeded.sweep, order
+    expect(rows.first.get_by_role("cell").nth(2)).to_have_text("0.3")
+    screenshot(page, "runs-tag-column")
+    page.reload()  # the column and its sort are in the URL
+    expect(header).to_have_attribute("aria-sort", "descending")
+    assert [rows.nth(i).get_attribute("data-run-id") for i in range(3)] == order
     assert page.watched.errors == []
 
 

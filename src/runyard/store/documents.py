@@ -33,10 +33,14 @@ def experiment_info(conn: Connection, row: Any) -> ExperimentInfo:
     mine = runs.c.experiment_id == row.id
     counted = select(func.count()).where(mine).scalar_subquery()
     active = select(func.count()).where(mine, runs.c.status.in_(_ACTIVE)).scalar_subquery()
+    newest = select(func.max(runs.c.id)).where(mine).scalar_subquery()
     ends = [
         select(func.max(column)).where(mine).scalar_subquery()
-        for column in (runs.c.end_time, runs.c.start_time, runs.c.created_time)
+        for column in (runs.c.end_time, runs.c.start_time)
     ]
+    # Ids grow with creation time: the newest run's creation is the latest (no index
+    # holds created_time, and a max over it reads every run).
+    ends.append(select(runs.c.created_time).where(runs.c.id == newest).scalar_subquery())
     count, active_count, *times = conn.execute(select(counted, active, *ends)).one()
     latest = [t for t in times if t is not None]
     return ExperimentInfo(

@@ -3,7 +3,8 @@
 Like the full history, a range longer than `max_points` comes back as buckets keeping each
 one's min and max; wide buckets are merged from the per-100-point rollups whose steps lie
 wholly inside the range (the few points of a block straddling an edge are left out of a
-view that wide), narrow ones from the points themselves.
+view that wide), narrow ones from the points themselves. A range of at least a quarter as
+many blocks as buckets asked for is drawn one bucket per block.
 """
 
 from __future__ import annotations
@@ -16,8 +17,14 @@ from sqlalchemy import Connection, func, select
 from runyard.core.errors import ValidationError
 from runyard.core.history import History
 from runyard.core.metrics import decode_value
-from runyard.store.rollups import bucket_points
+from runyard.store.rollups import bucket_points, merged_rollups
 from runyard.store.schema import ROLLUP_BLOCK, metric_points, metric_rollups
+
+#: A range of at least this many points per asked-for bucket is read from the rollups, one
+#: bucket per block: a quarter of the buckets asked for or more, each keeping its min and
+#: max, where bucketing the points themselves would read them all (a 5% zoom into a
+#: million points: 50,000 rows and ~30 ms, against 500 rollup rows and ~1 ms).
+_ROLLUPS_FROM = ROLLUP_BLOCK // 4
 
 
 def read_history_range(
@@ -52,55 +59,21 @@ def read_history_range(
             values=[decode_value(r[1], r[2], r[3]) for r in rows],
         )
     width = math.ceil(count / max_points)
-    if width >= ROLLUP_BLOCK:
-        return _from_rollups(conn, metric.id, count, width, min_step, max_step)
+    if width >= ROLLUP_BLOCK or count >= max_points * _ROLLUPS_FROM:
+        return _from_rollups(conn, metric.id, count, max(width, ROLLUP_BLOCK), min_step, max_step)
     return bucket_points(conn, in_range, count, width)
 
 
 def _from_rollups(
     conn: Connection, metric_id: int, count: int, width: int, min_step: int, max_step: int
 ) -> History:
+    inside = [
+        metric_rollups.c.metric_id == metric_id,
+        metric_rollups.c.first_step >= min_step,
+        metric_rollups.c.last_step <= max_step,
+    ]
+    first_block = select(func.min(metric_rollups.c.block)).where(*inside).scalar_subquery()
     blocks_per_bucket = math.ceil(width / ROLLUP_BLOCK)
-    rows = conn.execute(
-        select(
-            metric_rollups.c.block,
-            metric_rollups.c.count,
-            metric_rollups.c.min_value,
-            metric_rollups.c.max_value,
-            metric_rollups.c.sum_value,
-            metric_rollups.c.first_step,
-        )
-        .where(
-            metric_rollups.c.metric_id == metric_id,
-            metric_rollups.c.first_step >= min_step,
-            metric_rollups.c.last_step <= max_step,
-        )
-        .order_by(metric_rollups.c.block)
-    ).all()
-    history = History(count=count, downsampled=True)
-    first_block = rows[0][0] if rows else 0
-    group: list[Any] = []
-    for row in rows:
-        if (
-            group
-            and (row[0] - first_block) // blocks_per_bucket
-            != (group[0][0] - first_block) // blocks_per_bucket
-        ):
-            _add_bucket(history, group)
-            group = []
-        group.append(row)
-    if group:
-        _add_bucket(history, group)
-    return history
-
-
-def _add_bucket(history: History, group: list[Any]) -> None:
-    n = sum(r[1] for r in group)
-    lows = [r[2] for r in group if r[2] is not None]
-    highs = [r[3] for r in group if r[3] is not None]
-    sums = [r[4] for r in group if r[4] is not None]
-    history.steps.append(group[0][5])
-    history.counts.append(n)
-    history.min.append(min(lows) if lows else None)
-    history.max.append(max(highs) if highs else None)
-    history.values.append(sum(sums) / n if n and sums else None)
+    return merged_rollups(
+        conn, [metric_rollups.c.block - first_block], inside, count, blocks_per_bucket
+    )

@@ -198,30 +198,42 @@ def read_history(conn: Connection, metric: Any, max_points: int | None) -> Histo
 
 
 def _from_rollups(conn: Connection, metric_id: int, count: int, blocks_per_bucket: int) -> History:
+    return merged_rollups(
+        conn,
+        [metric_rollups.c.block],
+        [metric_rollups.c.metric_id == metric_id],
+        count,
+        blocks_per_bucket,
+    )
+
+
+def merged_rollups(
+    conn: Connection, origin: list[Any], where: list[Any], count: int, blocks_per_bucket: int
+) -> History:
+    """Buckets of `blocks_per_bucket` consecutive rollup blocks (counted from `origin`'s
+    first element, a block number or expression), merged by the database: a chart of a
+    million points reads two thousand rows, not ten thousand."""
+    r = metric_rollups.c
+    bucket = (origin[0] // blocks_per_bucket).label("bucket")
     rows = conn.execute(
         select(
-            metric_rollups.c.block,
-            metric_rollups.c.count,
-            metric_rollups.c.min_value,
-            metric_rollups.c.max_value,
-            metric_rollups.c.sum_value,
-            metric_rollups.c.first_step,
+            func.min(r.first_step),
+            func.sum(r.count),
+            func.min(r.min_value),
+            func.max(r.max_value),
+            func.sum(r.sum_value),
         )
-        .where(metric_rollups.c.metric_id == metric_id)
-        .order_by(metric_rollups.c.block)
+        .where(*where)
+        .group_by(bucket)
+        .order_by(bucket)
     ).all()
     history = History(count=count, downsampled=True)
-    for _, members in groupby(rows, key=lambda r: r[0] // blocks_per_bucket):
-        group = list(members)
-        n = sum(r[1] for r in group)
-        lows = [r[2] for r in group if r[2] is not None]
-        highs = [r[3] for r in group if r[3] is not None]
-        sums = [r[4] for r in group if r[4] is not None]
-        history.steps.append(group[0][5])
-        history.counts.append(n)
-        history.min.append(min(lows) if lows else None)
-        history.max.append(max(highs) if highs else None)
-        history.values.append(sum(sums) / n if n and sums else None)
+    for first_step, n, low, high, total in rows:
+        history.steps.append(first_step)
+        history.counts.append(int(n))
+        history.min.append(low)
+        history.max.append(high)
+        history.values.append(total / n if n and total is not None else None)
     return history
 
 

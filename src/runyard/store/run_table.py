@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, literal, or_, select, union
 
 from runyard.core.entities import RunError
 from runyard.core.metrics import MetricKind, decode_value
@@ -31,9 +31,16 @@ _MAX_VALUES = 1000
 #: answers as fast as a small one.
 _VALUES_SCAN = 10_000
 _SUMMARY_KINDS = [MetricKind.SCALAR.value, MetricKind.LIST.value]
+#: From this offset on, a metric sort lists the runs in view once instead of looking each
+#: one up (see _ids_by_metric).
+_DEEP_OFFSET = 5_000
+#: Sort keys whose value is never NULL (a run always has an id, a status and a target).
+_NEVER_NULL = frozenset({"name", "run_id", "status", "target"})
 
 
-def _conditions(query: RunTableQuery, experiment_id: int, parent_pk: int | None) -> list[Any]:
+def _conditions(
+    query: RunTableQuery, experiment_id: int, parent_pk: int | None, dialect: str
+) -> list[Any]:
     conds: list[Any] = [runs.c.experiment_id == experiment_id]
     if parent_pk is not None:
         conds.append(runs.c.parent_id == parent_pk)
@@ -51,14 +58,20 @@ def _conditions(query: RunTableQuery, experiment_id: int, parent_pk: int | None)
                 match.append(table.c.value == value)
             conds.append(runs.c.id.in_(select(table.c.run_id).where(*match)))
     if query.text:
-        conds.append(
-            or_(
-                runs.c.display_name.icontains(query.text, autoescape=True),
-                runs.c.run_id.icontains(query.text, autoescape=True),
-                runs.c.description.icontains(query.text, autoescape=True),
-            )
-        )
+        conds.append(or_(*(_contains(c, query.text, dialect) for c in _SEARCHED)))
     return conds
+
+
+_SEARCHED = (runs.c.display_name, runs.c.run_id, runs.c.description)
+
+
+def _contains(column: Any, text: str, dialect: str) -> ColumnElement[bool]:
+    """Case-insensitive substring. SQLite's LIKE already ignores ASCII case (its lower()
+    folds nothing more), so the lower() of `icontains` only doubles the cost of a scan
+    (100,000 runs: 187 ms to 86 ms); PostgreSQL's ILIKE folds Unicode too."""
+    if dialect == "sqlite":
+        return column.contains(text, autoescape=True)  # type: ignore[no-any-return]
+    return column.icontains(text, autoescape=True)  # type: ignore[no-any-return]
 
 
 def _run_order(key: str) -> ColumnElement[Any]:
@@ -97,6 +110,10 @@ def _page_ids(conn: Connection, query: RunTableQuery, conds: list[Any]) -> list[
     ordered = order.desc() if query.descending else order.asc()
     if key in ("created", "number") and kind == "run":
         select_ids = select_ids.order_by(tie)
+    elif kind == "run" and key in _NEVER_NULL:
+        # No NULLS LAST where there is no NULL: the clause would keep the planners from
+        # walking the column's index backwards (PostgreSQL) or forwards (SQLite).
+        select_ids = select_ids.order_by(ordered, tie)
     else:
         select_ids = select_ids.order_by(ordered.nulls_last(), tie)
     return list(conn.execute(select_ids.offset(query.offset).limit(query.limit)).scalars())
@@ -112,8 +129,14 @@ def _ids_by_metric(
     has_value = [m.c.name == name, m.c.column == "", value.is_not(None)]
     ordered = (value.desc(), m.c.run_id.desc()) if query.descending else (value, m.c.run_id)
     # EXISTS (not a join): planners then walk the metric's (name, value) index in order and
-    # stop after a page, where a join drives from the runs and sorts all of them.
-    in_view = select(runs.c.id).where(runs.c.id == m.c.run_id, *conds).exists()
+    # stop after a page, where a join drives from the runs and sorts all of them. Deep in
+    # the list, IN instead: the runs in view are listed once (SQLite, 100,000 runs: ~60 ms)
+    # rather than looked up one by one for every row skipped (page 900: 274 ms to 120 ms).
+    in_view: ColumnElement[bool]
+    if query.offset >= _DEEP_OFFSET:
+        in_view = m.c.run_id.in_(select(runs.c.id).where(*conds))
+    else:
+        in_view = select(runs.c.id).where(runs.c.id == m.c.run_id, *conds).exists()
     with_metric = select(m.c.run_id).where(*has_value, in_view).order_by(*ordered)
     ids = list(conn.execute(with_metric.offset(query.offset).limit(query.limit)).scalars())
     if len(ids) == query.limit:
@@ -141,7 +164,7 @@ def run_table_page(
 ) -> RunTablePage:
     """The rows `query` asks for, with metric summaries and child counts, in a few queries
     for the whole page (none per row)."""
-    conds = _conditions(query, experiment_id, parent_pk)
+    conds = _conditions(query, experiment_id, parent_pk, conn.dialect.name)
     total = None
     if query.with_total:
         total = conn.execute(select(func.count()).select_from(runs).where(*conds)).scalar_one()
@@ -254,13 +277,20 @@ def run_states(
     `after_pk` and of the `watched` ones (unended before: they may have ended now), by id."""
     parent = runs.alias("parent")
     unended = [s.value for s in Status if not s.is_terminal]
-    wanted = or_(runs.c.status.in_(unended), runs.c.id > after_pk)
+    mine = runs.c.experiment_id == experiment_id
+    # A union of three index walks (status, newer ids, watched ids): an OR of them makes
+    # planners read every run of the experiment, several times a second per open table.
+    wanted = [
+        select(runs.c.id).where(mine, runs.c.status.in_(unended)),
+        select(runs.c.id).where(mine, runs.c.id > after_pk),
+    ]
     if watched:
-        wanted = or_(wanted, runs.c.id.in_(list(watched)))
+        wanted.append(select(runs.c.id).where(mine, runs.c.id.in_(list(watched))))
+    ids = union(*wanted).subquery()
     rows = conn.execute(
         select(runs, parent.c.run_id.label("parent_run_id"))
         .select_from(runs.outerjoin(parent, parent.c.id == runs.c.parent_id))
-        .where(runs.c.experiment_id == experiment_id, wanted)
+        .where(runs.c.id.in_(select(ids.c.id)))
         .order_by(runs.c.id)
     )
     states = []

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -83,6 +84,15 @@ runs = Table(
     Index(None, "experiment_id", "parent_id", "id"),
     Index(None, "experiment_id", "start_time"),
     Index(None, "experiment_id", "end_time"),
+    # Sorting (and paging deep into) top-level runs by status or by name walks these.
+    Index(None, "experiment_id", "parent_id", "status", "id"),
+    Index(
+        "ix_runs_experiment_id_parent_id_sort_name_id",
+        "experiment_id",
+        "parent_id",
+        text("coalesce(display_name, run_id)"),
+        "id",
+    ),
 )
 
 run_tags = Table(
@@ -139,10 +149,11 @@ metrics = Table(
     Column("min_value", Double, nullable=True),
     Column("max_value", Double, nullable=True),
     UniqueConstraint("run_id", "name", "column"),
-    Index(None, "name", "last_number"),
-    # Sorting the runs table by a metric's lowest or highest value walks these.
-    Index(None, "name", "min_value"),
-    Index(None, "name", "max_value"),
+    # Sorting the runs table by a metric's last, lowest or highest value walks these in
+    # order (run_id breaks ties inside the index); MLflow's metric filters use the first.
+    Index(None, "name", "column", "last_number", "run_id"),
+    Index(None, "name", "column", "min_value", "run_id"),
+    Index(None, "name", "column", "max_value", "run_id"),
 )
 
 # No foreign key on points: checking one per inserted row would halve ingest speed, and

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiError, csrfToken, encodePath, query, request, setUnauthenticatedHandler } from "./http";
+import { ApiError, csrfToken, encodePath, prefetch, query, request, setUnauthenticatedHandler } from "./http";
 import { canWrite } from "./session";
 
 describe("csrfToken", () => {
@@ -54,6 +54,56 @@ describe("request", () => {
     expect((failure as ApiError).type).toBe("AuthenticationError");
     expect((failure as ApiError).message).toBe("token needed");
     expect(signedOut).toBe(1);
+  });
+});
+
+describe("early reads", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("hands a prefetched read to the first identical request, once", async () => {
+    const urls: string[] = [];
+    vi.stubGlobal("fetch", (url: string, init: RequestInit) => {
+      urls.push(`${init.method} ${url} ${String(init.body)}`);
+      return Promise.resolve(new Response(JSON.stringify({ n: urls.length }), { status: 200 }));
+    });
+    prefetch("POST", "/api/t", { offset: 0, limit: 100 });
+    prefetch("POST", "/api/t", { offset: 0, limit: 100 }); // started once
+    expect(await request("POST", "/api/t", { offset: 0, limit: 100 })).toEqual({ n: 1 });
+    // Claimed: the same request again goes to the server.
+    expect(await request("POST", "/api/t", { offset: 0, limit: 100 })).toEqual({ n: 2 });
+    // Another body is another request.
+    prefetch("GET", "/api/s");
+    expect(await request("POST", "/api/t", { offset: 100, limit: 100 })).toEqual({ n: 4 });
+    expect(urls).toEqual([
+      'POST /api/t {"offset":0,"limit":100}',
+      'POST /api/t {"offset":0,"limit":100}',
+      "GET /api/s null",
+      'POST /api/t {"offset":100,"limit":100}',
+    ]);
+    expect(await request("GET", "/api/s")).toEqual({ n: 3 });
+  });
+
+  it("drops unclaimed early reads on a 401 (they were read signed out)", async () => {
+    let calls = 0;
+    vi.stubGlobal("fetch", () => {
+      calls += 1;
+      const status = calls === 2 ? 401 : 200;
+      return Promise.resolve(new Response(JSON.stringify({ calls, error: { type: "AuthenticationError", message: "sign in" } }), { status }));
+    });
+    setUnauthenticatedHandler(() => undefined);
+    prefetch("GET", "/api/table"); // call 1 (answered 200 but read while signed out)
+    await request("GET", "/api/session").catch(() => undefined); // call 2: 401
+    expect(await request("GET", "/api/table")).toMatchObject({ calls: 3 }); // read again
+  });
+
+  it("reports a prefetched failure to its claimer like any other", async () => {
+    vi.stubGlobal("fetch", () =>
+      Promise.resolve(new Response(JSON.stringify({ error: { type: "NotFoundError", message: "no run" } }), { status: 404 })),
+    );
+    prefetch("GET", "/api/run/x");
+    const failure = await request("GET", "/api/run/x").catch((e: unknown) => e);
+    expect((failure as ApiError).status).toBe(404);
+    expect((failure as ApiError).message).toBe("no run");
   });
 });
 

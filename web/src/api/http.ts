@@ -62,30 +62,63 @@ async function failure(response: Response): Promise<ApiError> {
   } catch {
     // not JSON: keep the status line
   }
-  if (response.status === 401) onUnauthenticated();
+  if (response.status === 401) {
+    dropEarlyReads();
+    onUnauthenticated();
+  }
   return new ApiError(response.status, type, message);
 }
 
-/** Send a request; JSON in and out. Writes carry the CSRF header. */
-export async function request<T>(
-  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
-  url: string,
-  body?: unknown,
-  signal?: AbortSignal,
-): Promise<T> {
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+function send(method: Method, url: string, text: string | null, signal?: AbortSignal): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (text !== null) headers["Content-Type"] = "application/json";
   if (method !== "GET") {
     const token = csrfToken();
     if (token) headers[CSRF_HEADER] = token;
   }
-  const response = await fetch(url, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? null : JSON.stringify(body),
-    signal: signal ?? null,
-  });
+  return fetch(url, { method, headers, credentials: "same-origin", body: text, signal: signal ?? null });
+}
+
+/**
+ * Reads the entry script starts before the app has rendered (the first data of the page
+ * the URL names), each handed to the first identical request; unclaimed ones are dropped.
+ */
+const early = new Map<string, Promise<Response>>();
+const EARLY_MS = 15_000;
+
+const earlyKey = (method: Method, url: string, text: string | null): string => `${method} ${url}\n${text ?? ""}`;
+
+/** Start a read now that a component will make later (reads only: GET, or a POST search). */
+export function prefetch(method: "GET" | "POST", url: string, body?: unknown): Promise<Response> {
+  const text = body === undefined ? null : JSON.stringify(body);
+  const key = earlyKey(method, url, text);
+  let started = early.get(key);
+  if (!started) {
+    started = send(method, url, text);
+    // A failed read is the claimer's to report; unclaimed, it must not be "unhandled".
+    started.catch(() => undefined);
+    early.set(key, started);
+    setTimeout(() => {
+      if (early.get(key) === started) early.delete(key);
+    }, EARLY_MS);
+  }
+  return started;
+}
+
+/** Forget every unclaimed early read (signed in or out since: their answers are stale). */
+export function dropEarlyReads(): void {
+  early.clear();
+}
+
+/** Send a request; JSON in and out. Writes carry the CSRF header. */
+export async function request<T>(method: Method, url: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const text = body === undefined ? null : JSON.stringify(body);
+  const key = earlyKey(method, url, text);
+  const claimed = early.get(key);
+  if (claimed) early.delete(key);
+  const response = await (claimed ?? send(method, url, text, signal));
   if (!response.ok) throw await failure(response);
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;

@@ -1,15 +1,16 @@
 /** The studio shell: session, URL-driven view, header, left navigation, the current page. */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { setUnauthenticatedHandler, setWorkspace } from "../api/http";
+import { dropEarlyReads, setUnauthenticatedHandler, setWorkspace } from "../api/http";
 import { canWrite, getSession, signOut, type Session } from "../api/session";
 import { ErrorNote, Loading } from "../components/ErrorNote";
 import { ExperimentsPage } from "../pages/ExperimentsPage";
 import { RunsPage } from "../pages/RunsPage";
 import { SignInPage } from "../pages/SignInPage";
 import { LazyRunPage } from "../pages/LazyRunPage";
-import { StudioContext, type Studio } from "./context";
+import { StudioContext, type NavigateOptions, type Studio } from "./context";
 import { decodeView, encodeView, type View } from "./url";
 import { Link } from "../components/Link";
+import { rememberWorkspace } from "./boot";
 
 function currentView(): View {
   return decodeView(window.location.search);
@@ -23,7 +24,7 @@ export function App() {
   const [session, setSession] = useState<Session | null>(null);
   const [sessionError, setSessionError] = useState<unknown>(null);
 
-  const navigate = (to: View | ((current: View) => View | null), options?: { replace?: boolean }): void => {
+  const navigate = (to: View | ((current: View) => View | null), options?: NavigateOptions): void => {
     const next = typeof to === "function" ? to(viewRef.current) : to;
     if (next === null) return;
     viewRef.current = next;
@@ -31,7 +32,7 @@ export function App() {
     if (options?.replace) window.history.replaceState(null, "", url);
     else window.history.pushState(null, "", url);
     setView(next);
-    window.scrollTo(0, 0);
+    if (!options?.keepScroll) window.scrollTo(0, 0);
   };
 
   const loadSession = (): void => {
@@ -71,7 +72,10 @@ export function App() {
   const grant = session?.workspaces[0];
   const studio: Studio | null = useMemo(() => {
     if (!session) return null;
-    if (grant) setWorkspace(grant.name);
+    if (grant) {
+      setWorkspace(grant.name);
+      rememberWorkspace(grant.name);
+    }
     return {
       view,
       navigate,
@@ -91,6 +95,7 @@ export function App() {
   if (!studio || !session) return <Loading what="the studio" />;
 
   const onSignedIn = (signedIn: Session, next: string): void => {
+    dropEarlyReads(); // read before signing in: they may hold 401s
     setSession(signedIn);
     navigate(decodeView(next));
   };

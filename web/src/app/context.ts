@@ -4,10 +4,17 @@ import { useContext } from "preact/hooks";
 import type { Role } from "../api/session";
 import type { View } from "./url";
 
+export interface NavigateOptions {
+  /** Replace the history entry instead of adding one (a debounced search). */
+  replace?: boolean;
+  /** Stay where the page is scrolled (a chart zoomed further down the page). */
+  keepScroll?: boolean;
+}
+
 export interface Studio {
   view: View;
   /** Go to a view, or to a function of the current view (null: stay where we are). */
-  navigate: (to: View | ((current: View) => View | null), options?: { replace?: boolean }) => void;
+  navigate: (to: View | ((current: View) => View | null), options?: NavigateOptions) => void;
   role: Role;
   workspace: string;
   /** Contributors and owners see edit and Cancel controls; readers do not. */

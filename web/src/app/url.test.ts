@@ -33,6 +33,7 @@ describe("URL state", () => {
           { name: "val:loss", agg: "min" },
           { name: "accuracy", agg: "last" },
         ],
+        keyColumns: [],
       },
     };
     const back = roundTrip(view);
@@ -47,6 +48,27 @@ describe("URL state", () => {
         ],
       },
     });
+  });
+
+  it("keeps tag and property columns, and a sort by one of them", () => {
+    const view: View = {
+      page: "runs",
+      experiment: "e",
+      query: {
+        ...emptyQuery(),
+        keyColumns: [
+          { kind: "tag", key: "team: a/b" },
+          { kind: "property", key: "lr" },
+        ],
+        sort: { by: { kind: "key", column: { kind: "property", key: "lr" } }, descending: true },
+      },
+    };
+    const text = encodeView(view);
+    expect(text).toContain("kcol=tag%3Ateam%3A+a%2Fb");
+    expect(text).toContain("sort=-prop%3Alr");
+    expect(roundTrip(view)).toEqual(view);
+    // A column or sort naming no key is dropped, not kept as an empty key.
+    expect(decodeView("?experiment=e&kcol=tag:&kcol=other:x&sort=prop:")).toEqual({ page: "runs", experiment: "e", query: emptyQuery() });
   });
 
   it("leaves the default sort out of the URL and reads an unknown sort as the default", () => {

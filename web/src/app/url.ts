@@ -23,7 +23,16 @@ export const FIXED_SORT_KEYS = [
 ] as const;
 export type FixedSortKey = (typeof FIXED_SORT_KEYS)[number];
 
-export type SortKey = { kind: "field"; key: FixedSortKey } | { kind: "metric"; column: MetricColumn };
+/** A tag or property shown as a column of the runs table (its value per run). */
+export interface KeyColumn {
+  kind: "tag" | "property";
+  key: string;
+}
+
+export type SortKey =
+  | { kind: "field"; key: FixedSortKey }
+  | { kind: "metric"; column: MetricColumn }
+  | { kind: "key"; column: KeyColumn };
 
 export interface Sort {
   by: SortKey;
@@ -41,6 +50,7 @@ export interface RunsQuery {
   text: string;
   sort: Sort;
   columns: MetricColumn[];
+  keyColumns: KeyColumn[];
 }
 
 /**
@@ -78,6 +88,7 @@ export function emptyQuery(): RunsQuery {
     text: "",
     sort: DEFAULT_SORT,
     columns: [],
+    keyColumns: [],
   };
 }
 
@@ -96,8 +107,23 @@ function decodeColumn(text: string): MetricColumn | null {
   return { agg: agg as Aggregate, name };
 }
 
+const KEY_PREFIX = { tag: "tag:", property: "prop:" } as const;
+
+function encodeKeyColumn(column: KeyColumn): string {
+  return KEY_PREFIX[column.kind] + column.key;
+}
+
+function decodeKeyColumn(text: string): KeyColumn | null {
+  for (const kind of ["tag", "property"] as const) {
+    const prefix = KEY_PREFIX[kind];
+    if (text.startsWith(prefix) && text.length > prefix.length) return { kind, key: text.slice(prefix.length) };
+  }
+  return null;
+}
+
 function encodeSort(sort: Sort): string {
-  const key = sort.by.kind === "field" ? sort.by.key : `metric:${encodeColumn(sort.by.column)}`;
+  const by = sort.by;
+  const key = by.kind === "field" ? by.key : by.kind === "metric" ? `metric:${encodeColumn(by.column)}` : encodeKeyColumn(by.column);
   return (sort.descending ? "-" : "") + key;
 }
 
@@ -109,6 +135,8 @@ function decodeSort(text: string | null): Sort {
     const column = decodeColumn(key.slice("metric:".length));
     return column ? { by: { kind: "metric", column }, descending } : DEFAULT_SORT;
   }
+  const keyColumn = decodeKeyColumn(key);
+  if (keyColumn) return { by: { kind: "key", column: keyColumn }, descending };
   if ((FIXED_SORT_KEYS as readonly string[]).includes(key)) {
     return { by: { kind: "field", key: key as FixedSortKey }, descending };
   }
@@ -152,6 +180,7 @@ export function encodeView(view: View): string {
       if (q.text) params.set("q", q.text);
       if (!sameSort(q.sort, DEFAULT_SORT)) params.set("sort", encodeSort(q.sort));
       for (const column of q.columns) params.append("col", encodeColumn(column));
+      for (const column of q.keyColumns) params.append("kcol", encodeKeyColumn(column));
       break;
     }
     case "run":
@@ -208,6 +237,7 @@ export function decodeView(search: string): View {
         text: params.get("q") ?? "",
         sort: decodeSort(params.get("sort")),
         columns: pick(params.getAll("col").map(decodeColumn)),
+        keyColumns: pick(params.getAll("kcol").map(decodeKeyColumn)),
       },
     };
   }

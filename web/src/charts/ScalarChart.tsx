@@ -1,20 +1,17 @@
 /**
- * A scalar metric over its steps, from the server's chart history: up to MAX_POINTS
+ * A scalar metric over its steps, from the server's chart history: up to HISTORY_POINTS
  * buckets that keep each bucket's min and max (drawn as a band). Zooming into a
  * downsampled series asks the server again for that step range at full detail. Live
  * points are appended to the open chart.
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { getHistory } from "../api/metrics";
+import { getHistory, HISTORY_POINTS, ZOOM_POINTS } from "../api/metrics";
 import { ErrorNote, Loading } from "../components/ErrorNote";
 import { useRunEvent } from "../run/stream";
 import { LineChart, type ChartSeries } from "./LineChart";
 import { colorAt } from "./palette";
 import { appendPoints, describeNonFinite, historyLine, type LineData } from "./shape";
 
-export const MAX_POINTS = 2000;
-/** A zoomed range is asked at finer detail: a few thousand points draw in milliseconds. */
-export const ZOOM_POINTS = 5000;
 
 function aligned(line: LineData): [number[], ...(number | null)[][]] {
   return line.min && line.max ? [line.x, line.y, line.min, line.max] : [line.x, line.y];
@@ -38,7 +35,7 @@ export function ScalarChart(props: {
   useEffect(() => {
     const controller = new AbortController();
     setFull(null);
-    getHistory(runId, name, column, MAX_POINTS, undefined, controller.signal).then(
+    getHistory(runId, name, column, HISTORY_POINTS, undefined, controller.signal).then(
       (history) => setFull({ line: historyLine(history), count: history.count, downsampled: history.downsampled }),
       (caught: unknown) => controller.signal.aborted || setError(caught),
     );

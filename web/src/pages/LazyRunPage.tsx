@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { FunctionComponent } from "preact";
 import type { View } from "../app/url";
 import { ErrorNote, Loading } from "../components/ErrorNote";
+import { loadRunPage } from "../app/boot";
 
 type RunView = Extract<View, { page: "run" }>;
 let loaded: FunctionComponent<{ view: RunView }> | null = null;
@@ -12,7 +13,7 @@ export function LazyRunPage({ view }: { view: RunView }) {
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     if (page) return;
-    import("../run/RunPage").then(
+    loadRunPage().then(
       (module) => {
         loaded = module.RunPage;
         setPage(() => module.RunPage);

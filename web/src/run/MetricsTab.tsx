@@ -1,7 +1,7 @@
 /** Every metric of a run, each drawn as its kind is meant to be seen (spec §2). */
 import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef } from "preact/hooks";
-import { getSeries, listMetrics, type MetricInfo, type MetricSeries } from "../api/metrics";
+import { getSeries, isScalarChart, listMetrics, type MetricInfo, type MetricSeries } from "../api/metrics";
 import type { RunDocument } from "../api/runs";
 import { useAsync } from "../app/useAsync";
 import { chartKey, type Zooms } from "../app/url";
@@ -22,7 +22,7 @@ import {
 } from "../charts/shape";
 import { AccuracyCurves, PredictionsView, ResidualsChart } from "../charts/StructuredCharts";
 import { ErrorNote, Loading } from "../components/ErrorNote";
-import { formatValue, toNumber } from "../format/values";
+import { formatValue } from "../format/values";
 import { useRunEvent } from "./stream";
 import { TableMetric } from "./TableMetric";
 
@@ -53,7 +53,7 @@ function groupMetrics(infos: MetricInfo[]): MetricGroup[] {
     const group = groups.get(info.name);
     if (group) group.infos.push(info);
     else {
-      const text = info.kind === "scalar" && typeof info.last_value === "string" && toNumber(info.last_value) === null;
+      const text = info.kind === "scalar" && !isScalarChart(info);
       groups.set(info.name, { name: info.name, kind: text ? "text" : info.kind, description: info.description, infos: [info], text });
     }
   }

@@ -16,6 +16,7 @@ import { MetricsTab } from "./MetricsTab";
 import { OutputsTab } from "./OutputsTab";
 import { OverviewTab } from "./OverviewTab";
 import { SnapshotTab } from "./SnapshotTab";
+import { resumeUrl, RunCursor, type StreamCursor } from "./cursor";
 import { RunStream, RunStreamContext, type LogEvent, type MetricEvent, type StatusEvent } from "./stream";
 
 type RunView = Extract<View, { page: "run" }>;
@@ -95,18 +96,32 @@ export function RunPage({ view }: { view: RunView }) {
   }, [run?.runId, run?.status]);
   useEffect(() => {
     if (!streaming) return;
-    return subscribe(runEventsUrl(runId, false), {
-      status: (data) => {
-        stream.emit("status", data as StatusEvent);
-        reload();
+    // A dropped stream reopens where it stopped: the cursor follows every event received.
+    const cursor = new RunCursor();
+    const url = runEventsUrl(runId, false);
+    return subscribe(
+      url,
+      {
+        cursor: (data) => cursor.start(data as StreamCursor),
+        status: (data) => {
+          stream.emit("status", data as StatusEvent);
+          reload();
+        },
+        metric: (data) => {
+          cursor.metric(data as MetricEvent);
+          stream.emit("metric", data as MetricEvent);
+        },
+        log: (data) => {
+          cursor.log(data as LogEvent);
+          stream.emit("log", data as LogEvent);
+        },
+        end: () => {
+          reload();
+          setStreaming(false);
+        },
       },
-      metric: (data) => stream.emit("metric", data as MetricEvent),
-      log: (data) => stream.emit("log", data as LogEvent),
-      end: () => {
-        reload();
-        setStreaming(false);
-      },
-    });
+      { url: () => resumeUrl(url, cursor.value()) },
+    );
   }, [streaming, runId]);
 
   const now = useNow(run !== null && !isTerminal(run.status));
@@ -186,7 +201,7 @@ export function RunPage({ view }: { view: RunView }) {
           {tab === "overview" ? (
             <OverviewTab run={doc} now={now} onChanged={reload} onRun={setRun} />
           ) : tab === "metrics" ? (
-            <MetricsTab run={doc} zoom={view.zoom} onZoom={(zoom) => navigate({ ...view, zoom })} />
+            <MetricsTab run={doc} zoom={view.zoom} onZoom={(zoom) => navigate({ ...view, zoom }, { keepScroll: true })} />
           ) : tab === "images" ? (
             <ImagesTab run={doc} />
           ) : tab === "children" ? (

@@ -9,6 +9,8 @@ export interface MetricEvent {
   steps: number[];
   values: unknown[];
   times: number[];
+  /** Sequence number of the last point (the stream's resume cursor). */
+  last_seq?: number | null;
 }
 
 export interface LogEvent {

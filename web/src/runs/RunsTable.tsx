@@ -10,18 +10,19 @@ import { subscribe } from "../api/events";
 import { experimentEventsUrl } from "../api/experiments";
 import { isActive, searchRunTable, type RunDocument, type RunRow } from "../api/runs";
 import { useNow } from "../app/useAsync";
-import type { MetricColumn, RunsQuery, Sort, SortKey } from "../app/url";
+import type { KeyColumn, MetricColumn, RunsQuery, Sort, SortKey } from "../app/url";
 import { ErrorNote } from "../components/ErrorNote";
 import { Link } from "../components/Link";
 import { StatusBadge } from "../components/StatusBadge";
 import { formatDuration, formatTime, formatValue, runDurationMs } from "../format/values";
-import { childSummary, tableRequest } from "./request";
+import { childSummary, filterKey, PAGE, tableRequest } from "./request";
 import { useVirtualRows } from "./useVirtualRows";
 
-const PAGE = 100;
 const ROW_HEIGHT = 38;
 
-type Item = number | { row: RunRow; depth: number } | { loading: true; depth: number };
+/** A row slot: a top-level row by index, a child of an expanded run by index, or a
+ * child list still being counted. */
+type Item = number | { parent: string; index: number; depth: number } | { loading: true; depth: number };
 
 interface Column {
   id: string;
@@ -58,7 +59,13 @@ function runName(run: RunDocument): string {
   return run.displayName || run.runId;
 }
 
-function columnsFor(metricColumns: readonly MetricColumn[]): Column[] {
+function keyValue(map: Record<string, string | null>, key: string) {
+  if (!(key in map)) return "";
+  const value = map[key];
+  return value === null || value === undefined ? <span class="muted">(set, no value)</span> : value;
+}
+
+function columnsFor(metricColumns: readonly MetricColumn[], keyColumns: readonly KeyColumn[]): Column[] {
   const fixed: Column[] = [
     {
       id: "status",
@@ -148,24 +155,42 @@ function columnsFor(metricColumns: readonly MetricColumn[]): Column[] {
       return summary ? <span class="num">{formatValue(summary[column.agg])}</span> : "";
     },
   }));
-  // Chosen metric columns come right after the name, where they are seen without scrolling.
-  return [...fixed.slice(0, 2), ...metrics, ...fixed.slice(2)];
+  const keyed: Column[] = keyColumns.map((column) => ({
+    id: `${column.kind}:${column.key}`,
+    label: `${column.kind === "tag" ? "tag" : "property"} ${column.key}`,
+    width: 150,
+    sort: { kind: "key", column },
+    render: (row) => keyValue(column.kind === "tag" ? row.run.tags : row.run.properties, column.key),
+  }));
+  // Chosen columns come right after the name, where they are seen without scrolling.
+  return [...fixed.slice(0, 2), ...metrics, ...keyed, ...fixed.slice(2)];
 }
 
 function sameSortKey(a: SortKey, b: SortKey): boolean {
   if (a.kind === "field" && b.kind === "field") return a.key === b.key;
   if (a.kind === "metric" && b.kind === "metric") return a.column.name === b.column.name && a.column.agg === b.column.agg;
+  if (a.kind === "key" && b.kind === "key") return a.column.kind === b.column.kind && a.column.key === b.column.key;
   return false;
 }
 
-class RowCache {
+/** Pages of one list of rows (top-level runs, or one run's children), fetched by offset. */
+class RowList {
   total = -1;
   pages = new Map<number, RunRow[]>();
   pending = new Set<number>();
-  children = new Map<string, RunRow[] | "loading">();
+
+  row(index: number): RunRow | null {
+    return this.pages.get(Math.floor(index / PAGE))?.[index % PAGE] ?? null;
+  }
+}
+
+class RowCache {
+  roots = new RowList();
+  /** The children of expanded runs, paged like the top-level list (a run may have 100,000). */
+  children = new Map<string, RowList>();
   byId = new Map<string, RunRow>();
-  /** Counts changes of `children`, so the flattened tree is rebuilt when they arrive. */
-  childVersion = 0;
+  /** Counts loaded pages, so the flattened tree is rebuilt when they arrive. */
+  version = 0;
 
   remember(rows: RunRow[]): void {
     for (const row of rows) this.byId.set(row.run.runId, row);
@@ -186,77 +211,77 @@ export function RunsTable(props: {
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   const [error, setError] = useState<unknown>(null);
   const generation = useRef(0);
+  const counted = useRef<{ key: string; total: number } | null>(null);
 
-  const loadPage = (page: number, replace = false): void => {
+  /** Fetch page `page` of a list: the top-level runs (`of` null) or a run's children. */
+  const loadPage = (of: string | null, page: number, replace = false): void => {
     const c = cache.current;
-    if (c.pending.has(page) || (!replace && c.pages.has(page))) return;
-    c.pending.add(page);
+    const list = of === null ? c.roots : c.children.get(of);
+    if (!list || list.pending.has(page) || (!replace && list.pages.has(page))) return;
+    list.pending.add(page);
     const mine = generation.current;
-    // Counting every match costs the server a query: only the first page (and refreshes) ask.
-    const withTotal = page === 0 || replace || c.total < 0;
-    searchRunTable({ ...tableRequest(experiment, query, page * PAGE, PAGE, parent), with_total: withTotal }).then(
+    // Counting every match costs the server a query: only a list's first read (and
+    // refreshes) ask, and a new sort of the same filter keeps the count it had.
+    const withTotal = list.total < 0 || replace;
+    // (The first page's request is the one the entry script may have sent already.)
+    const body = { ...tableRequest(experiment, query, page * PAGE, PAGE, of ?? parent), with_total: withTotal };
+    searchRunTable(body).then(
       (answer) => {
         if (mine !== generation.current) return;
-        c.pending.delete(page);
-        if (answer.total !== null) c.total = answer.total;
-        c.pages.set(page, answer.rows);
+        list.pending.delete(page);
+        if (answer.total !== null) list.total = answer.total;
+        if (of === null && answer.total !== null) counted.current = { key: filterKey(experiment, query, parent), total: answer.total };
+        list.pages.set(page, answer.rows);
         c.remember(answer.rows);
+        c.version += 1;
         setError(null);
         bump(0);
       },
       (caught: unknown) => {
         if (mine !== generation.current) return;
-        c.pending.delete(page);
+        list.pending.delete(page);
         setError(caught);
       },
     );
   };
 
-  // A new query starts from an empty cache.
+  // A new query starts from an empty cache; the count carries over when only the sort or
+  // the columns changed.
   useEffect(() => {
     generation.current += 1;
-    cache.current = new RowCache();
+    const fresh = new RowCache();
+    const known = counted.current;
+    if (known && known.key === filterKey(experiment, query, parent)) fresh.roots.total = known.total;
+    cache.current = fresh;
     setExpanded(new Set());
     setError(null);
-    loadPage(0);
+    loadPage(null, 0);
     bump(0);
   }, [queryKey]);
-
-  const loadChildren = (runId: string): void => {
-    const c = cache.current;
-    if (!c.children.has(runId)) c.children.set(runId, "loading");
-    const mine = generation.current;
-    searchRunTable(tableRequest(experiment, query, 0, 1000, runId)).then(
-      (answer) => {
-        if (mine !== generation.current) return;
-        c.children.set(runId, answer.rows);
-        c.childVersion += 1;
-        c.remember(answer.rows);
-        bump(0);
-      },
-      (caught: unknown) => {
-        c.children.delete(runId);
-        setError(caught);
-      },
-    );
-  };
 
   const toggle = (runId: string): void => {
     const next = new Set(expanded);
     if (next.has(runId)) next.delete(runId);
     else {
       next.add(runId);
-      if (!cache.current.children.has(runId)) loadChildren(runId);
+      const c = cache.current;
+      if (!c.children.has(runId)) {
+        c.children.set(runId, new RowList());
+        loadPage(runId, 0);
+      }
     }
     setExpanded(next);
   };
 
-  // Live: statuses of loaded runs change in place; new runs refresh the loaded pages.
+  // Live: statuses of loaded runs change in place; new runs refresh the loaded pages. One
+  // stream per experiment (a new sort or filter keeps it), reading the current table.
+  const live = useRef({ loadPage, cache });
+  live.current = { loadPage, cache };
   useEffect(() => {
     let refresh: ReturnType<typeof setTimeout> | undefined;
     const onStatus = (data: unknown): void => {
       const event = data as { run_id: string; status: string; start_time_utc?: string | null; end_time_utc?: string | null; error?: RunDocument["error"] };
-      const row = cache.current.byId.get(event.run_id);
+      const row = live.current.cache.current.byId.get(event.run_id);
       if (!row) return;
       row.run = {
         ...row.run,
@@ -267,80 +292,88 @@ export function RunsTable(props: {
       };
       bump(0);
     };
-    const onCreated = (): void => {
+    const reread = (delay: number): void => {
       clearTimeout(refresh);
       refresh = setTimeout(() => {
-        for (const page of [...cache.current.pages.keys()]) loadPage(page, true);
-        for (const runId of cache.current.children.keys()) loadChildren(runId);
-      }, 500);
+        const { loadPage: load, cache: current } = live.current;
+        for (const page of [...current.current.roots.pages.keys()]) load(null, page, true);
+        for (const [runId, list] of current.current.children) {
+          for (const page of [...list.pages.keys()]) load(runId, page, true);
+        }
+      }, delay);
     };
-    const stop = subscribe(experimentEventsUrl(experiment), { status: onStatus, created: onCreated });
+    // The stream keeps no cursor: after a drop, what it would have said is read again.
+    const stop = subscribe(
+      experimentEventsUrl(experiment),
+      { status: onStatus, created: () => reread(500) },
+      { reopened: () => reread(0) },
+    );
     return () => {
       clearTimeout(refresh);
       stop();
     };
-  }, [queryKey]);
+  }, [experiment]);
 
   const c = cache.current;
-  const total = Math.max(0, c.total);
+  const total = Math.max(0, c.roots.total);
   const items: Item[] = useMemo(() => {
     const out: Item[] = [];
     const addChildren = (runId: string, depth: number): void => {
       const kids = c.children.get(runId);
       if (kids === undefined) return;
-      if (kids === "loading") {
+      if (kids.total < 0) {
         out.push({ loading: true, depth });
         return;
       }
-      for (const row of kids) {
-        out.push({ row, depth });
-        if (expanded.has(row.run.runId)) addChildren(row.run.runId, depth + 1);
+      for (let index = 0; index < kids.total; index++) {
+        out.push({ parent: runId, index, depth });
+        const row = kids.row(index);
+        if (row && expanded.has(row.run.runId)) addChildren(row.run.runId, depth + 1);
       }
     };
     for (let i = 0; i < total; i++) {
       out.push(i);
       if (expanded.size) {
-        const row = c.pages.get(Math.floor(i / PAGE))?.[i % PAGE];
+        const row = c.roots.row(i);
         if (row && expanded.has(row.run.runId)) addChildren(row.run.runId, 1);
       }
     }
     return out;
-  }, [c, total, expanded, c.childVersion]);
+  }, [c, total, expanded, expanded.size ? c.version : 0]);
 
   const { scrollRef, items: virtualItems, totalSize } = useVirtualRows(items.length, ROW_HEIGHT);
 
-  // Fetch the pages of the rows in view.
+  // Fetch the pages of the rows in view (top-level or children alike).
   const first = virtualItems[0]?.index ?? 0;
   const last = virtualItems[virtualItems.length - 1]?.index ?? 0;
   useEffect(() => {
     for (let index = first; index <= last; index++) {
       const item = items[index];
-      if (typeof item === "number") loadPage(Math.floor(item / PAGE));
+      if (typeof item === "number") loadPage(null, Math.floor(item / PAGE));
+      else if (item && "parent" in item) loadPage(item.parent, Math.floor(item.index / PAGE));
     }
   }, [first, last, items]);
 
-  const columns = useMemo(() => columnsFor(query.columns), [JSON.stringify(query.columns)]);
+  const columns = useMemo(() => columnsFor(query.columns, query.keyColumns), [JSON.stringify([query.columns, query.keyColumns])]);
   const template = columns.map((col) => `${col.width}px`).join(" ");
   const rowWidth = columns.reduce((sum, col) => sum + col.width, 0);
+  const rowOf = (item: Item | undefined): { row: RunRow | null; depth: number } => {
+    if (item === undefined) return { row: null, depth: 0 };
+    if (typeof item === "number") return { row: c.roots.row(item), depth: 0 };
+    if ("parent" in item) return { row: c.children.get(item.parent)?.row(item.index) ?? null, depth: item.depth };
+    return { row: null, depth: item.depth };
+  };
   const anyActive = virtualItems.some((v) => {
-    const item = items[v.index];
-    const row = typeof item === "number" ? c.pages.get(Math.floor(item / PAGE))?.[item % PAGE] : item && "row" in item ? item.row : undefined;
+    const { row } = rowOf(items[v.index]);
     return row ? isActive(row.run.status) : false;
   });
   const now = useNow(anyActive);
-
-  const rowOf = (item: Item | undefined): { row: RunRow | null; depth: number } => {
-    if (item === undefined) return { row: null, depth: 0 };
-    if (typeof item === "number") return { row: c.pages.get(Math.floor(item / PAGE))?.[item % PAGE] ?? null, depth: 0 };
-    if ("row" in item) return { row: item.row, depth: item.depth };
-    return { row: null, depth: item.depth };
-  };
 
   return (
     <div class="runs-table-wrap">
       {error ? <ErrorNote error={error} what="runs" /> : null}
       <div class="table-meta" aria-live="polite">
-        {c.total < 0 ? "Loading runs…" : `${c.total.toLocaleString()} ${parent ? "child " : "top-level "}run${c.total === 1 ? "" : "s"}`}
+        {c.roots.total < 0 ? "Loading runs…" : `${c.roots.total.toLocaleString()} ${parent ? "child " : "top-level "}run${c.roots.total === 1 ? "" : "s"}`}
       </div>
       <div
         class="vtable"
@@ -412,7 +445,7 @@ export function RunsTable(props: {
             );
           })}
         </div>
-        {c.total === 0 ? <div class="empty-rows">No runs match.</div> : null}
+        {c.roots.total === 0 ? <div class="empty-rows">No runs match.</div> : null}
       </div>
     </div>
   );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { emptyQuery, type RunsQuery } from "../app/url";
-import { childSummary, neededMetrics, serverSort, tableRequest } from "./request";
+import { childSummary, filterKey, firstPageRequest, neededMetrics, serverSort, tableRequest } from "./request";
 
 describe("runs table request", () => {
   it("asks for the newest root runs by default", () => {
@@ -64,5 +64,24 @@ describe("runs table request", () => {
   it("summarises children by running and failed", () => {
     expect(childSummary({ Running: 1, Queued: 2, Failed: 1, Completed: 5 })).toBe("3 running · 1 failed");
     expect(childSummary({ Completed: 5 })).toBe("");
+  });
+
+  it("sorts by a tag or property column with the server's key", () => {
+    expect(serverSort({ by: { kind: "key", column: { kind: "tag", key: "team" } }, descending: true })).toBe("tag:team");
+    expect(serverSort({ by: { kind: "key", column: { kind: "property", key: "lr" } }, descending: false })).toBe("property:lr");
+  });
+
+  it("asks for the count on a first page, and keeps one count across sorts and columns", () => {
+    const query = emptyQuery();
+    expect(firstPageRequest("e", query)).toEqual({ ...tableRequest("e", query, 0, 100), with_total: true });
+    const sorted: RunsQuery = {
+      ...query,
+      sort: { by: { kind: "field", key: "name" }, descending: false },
+      columns: [{ name: "loss", agg: "min" }],
+      keyColumns: [{ kind: "tag", key: "team" }],
+    };
+    expect(filterKey("e", sorted, null)).toBe(filterKey("e", query, null));
+    expect(filterKey("e", { ...query, text: "x" }, null)).not.toBe(filterKey("e", query, null));
+    expect(filterKey("e", query, "parent-run")).not.toBe(filterKey("e", query, null));
   });
 });

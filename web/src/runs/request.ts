@@ -14,6 +14,7 @@ const FIELD_SORTS: Record<string, string> = {
 /** The server's sort key for a sort of the table. */
 export function serverSort(sort: Sort): string {
   if (sort.by.kind === "metric") return `metric:${sort.by.column.name}:${sort.by.column.agg}`;
+  if (sort.by.kind === "key") return `${sort.by.column.kind}:${sort.by.column.key}`;
   return FIELD_SORTS[sort.by.key] ?? "created";
 }
 
@@ -28,6 +29,20 @@ export function neededMetrics(columns: readonly MetricColumn[], sort: Sort): str
   const names = columns.map((c) => c.name);
   if (sort.by.kind === "metric") names.push(sort.by.column.name);
   return [...new Set(names)].slice(0, 20);
+}
+
+/** Rows the table asks for at a time. */
+export const PAGE = 100;
+
+/** The table's first request for a query: with the count of matches, unless the count is
+ * already known from a query that differs only in sort or columns. */
+export function firstPageRequest(experiment: string, query: RunsQuery, parent: string | null = null, withTotal = true): RunTableRequest {
+  return { ...tableRequest(experiment, query, 0, PAGE, parent), with_total: withTotal };
+}
+
+/** What decides the number of matches (not the sort, not the columns shown). */
+export function filterKey(experiment: string, query: RunsQuery, parent: string | null): string {
+  return JSON.stringify([experiment, parent, query.statuses, query.tags, query.properties, query.submitter, query.text.trim()]);
 }
 
 /** One page of root runs (or of a parent's children) as the table shows them. */

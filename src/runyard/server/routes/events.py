@@ -14,12 +14,14 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
 from starlette.concurrency import run_in_threadpool
 
 from runyard.core.entities import RunDocument
-from runyard.core.errors import RunyardError
+from runyard.core.errors import RunyardError, ValidationError
 from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricSeries
 from runyard.core.roles import Role
@@ -59,6 +61,7 @@ def _event(kind: str, data: Any) -> bytes:
 
 
 def _metric_event(series: MetricSeries) -> bytes:
+    # `last_seq` with the last step is the metric's place in a resume cursor.
     return _event(
         "metric",
         {
@@ -68,6 +71,7 @@ def _metric_event(series: MetricSeries) -> bytes:
             "steps": series.steps,
             "values": series.values,
             "times": series.times,
+            "last_seq": series.seqs[-1] if series.seqs else None,
         },
     )
 
@@ -78,6 +82,28 @@ def _log_event(stream: str, lines: list[LogLine]) -> bytes:
     )
 
 
+class Cursor(BaseModel):
+    """A stream's place: per metric (name, column, last step, last seq) sent, per log
+    stream the last line number sent. Metrics and streams not named start at the start."""
+
+    model_config = ConfigDict(extra="forbid")
+    m: list[tuple[str, str, int, int]] = []
+    l: list[tuple[str, int]] = []  # noqa: E741 (a short key: the cursor travels in a URL)
+
+
+def _resume_cursor(resume: str | None) -> Cursor | None:
+    if resume is None:
+        return None
+    try:
+        return Cursor.model_validate_json(resume)
+    except PydanticValidationError as bad:
+        raise ValidationError(
+            "resume must be the JSON cursor a stream sent in its `cursor` event "
+            '(updated by the events received since), e.g. {"m": [["loss", "", 9, 9]], '
+            f'"l": [["stdout", 41]]}}: {bad.errors()[0]["msg"]}'
+        ) from None
+
+
 class _Sent:
     """What one stream has sent: per metric its (step, seq) cursor, per log its last line."""
 
@@ -85,9 +111,16 @@ class _Sent:
         self.cursors: dict[tuple[str, str], tuple[int, int]] = {}
         self.log_after: dict[str, int] = {}
 
-    def start(self, store: TrackingStore, run_id: str, from_start: bool) -> RunDocument:
-        """The run's document; unless `from_start`, skip everything it has logged so far."""
+    def start(
+        self, store: TrackingStore, run_id: str, from_start: bool, resume: Cursor | None = None
+    ) -> RunDocument:
+        """The run's document; with `resume`, go on from that cursor (what a dropped stream
+        had received); else unless `from_start`, skip everything it has logged so far."""
         doc = store.get_run(run_id)
+        if resume is not None:
+            self.cursors = {(m[0], m[1]): (m[2], m[3]) for m in resume.m}
+            self.log_after = {stream: after for stream, after in resume.l}
+            return doc
         if from_start:
             return doc
         for info in store.list_metrics(run_id):
@@ -96,6 +129,14 @@ class _Sent:
         for stream, count in store.list_log_streams(run_id).items():
             self.log_after[stream] = count - 1
         return doc
+
+    def cursor(self) -> Cursor:
+        """Where this stream stands: a client reopening a dropped stream sends it back
+        (updated by the events it received since) as `resume`."""
+        return Cursor(
+            m=[(name, column, step, seq) for (name, column), (step, seq) in self.cursors.items()],
+            l=list(self.log_after.items()),
+        )
 
     def metric(self, news: MetricNews) -> bytes | None:
         """The event for the points this stream has not sent (None if it had them all)."""
@@ -119,6 +160,7 @@ class _Sent:
             steps=[series.steps[i] for i in keep],
             values=[series.values[i] for i in keep],
             times=[series.times[i] for i in keep],
+            seqs=[series.seqs[i] for i in keep],
         )
         return _metric_event(part)
 
@@ -194,20 +236,32 @@ async def run_events(
     metrics: bool = True,
     logs: bool = True,
     from_start: bool = True,
+    resume: Annotated[str | None, Query(max_length=200_000)] = None,
 ) -> StreamingResponse:
     """`status`, `metric` and `log` events as they happen; `end` once the run has ended
-    and everything it logged was sent."""
+    and everything it logged was sent. After the first `status`, a `cursor`: where the
+    stream starts.
+    A client whose stream dropped reopens it with `resume` = that cursor updated by the
+    events it received (each metric event's last step and `last_seq`, each log event's
+    last line): the new stream sends exactly what it has not had."""
+    cursor = _resume_cursor(resume)
     # Events are encoded once per news item and shared by every stream as bytes: no
     # per-stream serialisation or extra tasks, so a thousand streams cost little more.
     return StreamingResponse(
-        _follow(access, run_id, request, metrics, logs, from_start),
+        _follow(access, run_id, request, metrics, logs, from_start, cursor),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 async def _follow(
-    access: Access, run_id: str, request: Request, metrics: bool, logs: bool, from_start: bool
+    access: Access,
+    run_id: str,
+    request: Request,
+    metrics: bool,
+    logs: bool,
+    from_start: bool,
+    resume: Cursor | None,
 ) -> AsyncIterator[bytes]:
     """The stream's events, from joining the run's watcher until the end or the client
     leaves."""
@@ -219,9 +273,12 @@ async def _follow(
     await hub.subscribe(store, access.workspace, run_id, subscriber)
     try:
         sent = _Sent()
-        doc = await to_thread.run_sync(sent.start, store, run_id, from_start, limiter=hub.reads)
+        doc = await to_thread.run_sync(
+            sent.start, store, run_id, from_start, resume, limiter=hub.reads
+        )
         status = doc.status
         yield _event("status", {"status": status, "error": doc.error})
+        yield _event("cursor", sent.cursor())
         async for earlier in _catch_up(hub, store, run_id, sent, metrics, logs):
             yield earlier
         if status.is_terminal:
