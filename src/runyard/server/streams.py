@@ -148,6 +148,8 @@ class RunWatcher:
         self.store = store
         self.run_id = run_id
         self.subscribers: set[Subscriber] = set()
+        #: How many subscribers want metrics, and logs: a poll asks without a pass over them.
+        self.wanted = {"metrics": 0, "logs": 0}
         self.polls = 0
         self._poll = poll
         self._safety = safety
@@ -167,6 +169,20 @@ class RunWatcher:
         await self._ready.wait()
         if self._failed is not None:
             raise self._failed
+
+    def add(self, subscriber: Subscriber) -> None:
+        """A stream joins."""
+        if subscriber not in self.subscribers:
+            self.subscribers.add(subscriber)
+            self.wanted["metrics"] += subscriber.metrics
+            self.wanted["logs"] += subscriber.logs
+
+    def remove(self, subscriber: Subscriber) -> None:
+        """A stream leaves."""
+        if subscriber in self.subscribers:
+            self.subscribers.discard(subscriber)
+            self.wanted["metrics"] -= subscriber.metrics
+            self.wanted["logs"] -= subscriber.logs
 
     def wake(self) -> None:
         """Look at the run now."""
@@ -234,8 +250,8 @@ class RunWatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._safety)
             self._wake.clear()
-            metrics = any(s.metrics for s in self.subscribers)
-            logs = any(s.logs for s in self.subscribers)
+            metrics = self.wanted["metrics"] > 0
+            logs = self.wanted["logs"] > 0
             try:
                 news = await run_in_threadpool(self._read_news, metrics, logs)
             except Exception as exc:  # the database may be away for a moment
@@ -355,7 +371,7 @@ class StreamHub:
             safety = SAFETY_POLL["postgresql" if self.db.is_pg else "sqlite"]
             watcher = RunWatcher(store, run_id, self.poll, safety)
             self.watchers[(workspace, run_id)] = watcher
-        watcher.subscribers.add(subscriber)
+        watcher.add(subscriber)
         subscriber.watcher = watcher
         if subscriber.recheck is not None:
             self.grants.setdefault(subscriber.grant, set()).add(subscriber)
@@ -378,7 +394,7 @@ class StreamHub:
         if watcher is None:
             return
         subscriber.watcher = None
-        watcher.subscribers.discard(subscriber)
+        watcher.remove(subscriber)
         if not watcher.subscribers:
             watcher.cancel()
             if self.watchers.get((workspace, run_id)) is watcher:
