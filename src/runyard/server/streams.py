@@ -52,6 +52,9 @@ STREAM_READERS = 4
 CHECK_INTERVAL = 1.0
 #: Every open stream gets a comment this often (seconds): keeps proxies from closing it.
 PING_INTERVAL = 15.0
+#: News is handed to this many streams at a time, then other requests get their turn: a
+#: run GET waits behind a slice of a thousand streams' writes, not behind all of them.
+FANOUT_SLICE = 100
 
 
 @dataclass(slots=True)
@@ -263,8 +266,13 @@ class RunWatcher:
                 self._again = False
                 self._wake.set()
             for item in news:
-                for subscriber in list(self.subscribers):
-                    subscriber.offer(item)
+                # A stream that joins meanwhile reads the store itself after joining.
+                subscribers = list(self.subscribers)
+                for start in range(0, len(subscribers), FANOUT_SLICE):
+                    if start:
+                        await asyncio.sleep(0)
+                    for subscriber in subscribers[start : start + FANOUT_SLICE]:
+                        subscriber.offer(item)
                 if isinstance(item, EndNews):
                     self._ended = True
 
