@@ -3,7 +3,8 @@
 Three shapes of the same kind of work, each logged with `run.log(name, value)` in a loop
 and timed from the first call until `run.flush()` returns (every point committed):
 one metric × N points, 1,000 metrics × 1,000 steps, 100,000 metrics × 1 point. Each runs
-in-process (embedded SQLite) and through a `runyard server` process on loopback (SQLite).
+in-process (embedded store) and through a `runyard server` process on loopback, on SQLite
+and, when it answers (RUNYARD_TEST_PG), on PostgreSQL.
 The stored counts are checked afterwards. Target: every spread shape at least half the
 single-metric throughput of the same transport.
 """
@@ -16,8 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import cli, note, print_table, row, runyard_workspace, temp_folder
-from bench_server import runyard_server
+from _common import cli, note, print_table, row, temp_folder
+from bench_server import drop_schema, pg_schema, runyard_server
 
 
 def _shapes(quick: bool) -> list[tuple[str, int, int]]:
@@ -64,10 +65,16 @@ def _log_and_flush(ws: Any, names: int, steps: int) -> float:
     return elapsed
 
 
-def in_process(names: int, steps: int) -> float:
-    """Points per second into an embedded SQLite store."""
-    with temp_folder("many") as folder, runyard_workspace(folder) as ws:
+def in_process(store: str, folder: Path, names: int, steps: int) -> float:
+    """Points per second into an embedded store."""
+    from runyard import Workspace
+    from runyard.sdk.workspace import close_all
+
+    try:
+        ws = Workspace(f"many{names}", store_url=store, artifacts_url=f"{folder}/artifacts")
         return names * steps / _log_and_flush(ws, names, steps)
+    finally:
+        close_all()
 
 
 def through_server(url: str, folder: Path, names: int, steps: int) -> float:
@@ -83,41 +90,52 @@ def through_server(url: str, folder: Path, names: int, steps: int) -> float:
         close_all()
 
 
-def main(quick: bool = False) -> list[dict[str, Any]]:
-    """Every shape on both transports; rows for the table."""
+def _backend(
+    backend: str, store: str, folder: Path, shapes: list[tuple[str, int, int]]
+) -> list[dict[str, Any]]:
+    """Every shape on both transports over one store; rows for the table."""
     rows: list[dict[str, Any]] = []
-    shapes = _shapes(quick)
     for transport in ("in-process", "server"):
-        with temp_folder("many-server") as folder:
-            server = None
-            if transport == "server":
-                server, url = runyard_server(f"sqlite:///{folder}/runyard.db", folder)
-            try:
-                single = None
-                for label, names, steps in shapes:
-                    note(f"many metrics: {transport}, {label} …")
-                    if server is None:
-                        rate = in_process(names, steps)
-                    else:
-                        rate = through_server(url, folder, names, steps)
-                    if single is None:
-                        single = rate
-                        rows.append(row(f"{transport}: {label}", rate, "points/s"))
-                    else:
-                        rows.append(
-                            row(
-                                f"{transport}: {label}",
-                                rate,
-                                "points/s",
-                                target=single / 2,
-                                lower_is_better=False,
-                            )
-                        )
-            finally:
-                if server is not None:
-                    server.stop()
+        server = None
+        if transport == "server":
+            server, url = runyard_server(store, folder)
+        try:
+            single = None
+            for label, names, steps in shapes:
+                note(f"many metrics: {backend}, {transport}, {label} …")
+                if server is None:
+                    rate = in_process(store, folder, names, steps)
+                else:
+                    rate = through_server(url, folder, names, steps)
+                workload = f"{backend} {transport}: {label}"
+                if single is None:
+                    single = rate
+                    rows.append(row(workload, rate, "points/s"))
+                else:
+                    rows.append(
+                        row(workload, rate, "points/s", target=single / 2, lower_is_better=False)
+                    )
+        finally:
+            if server is not None:
+                server.stop()
+    return rows
+
+
+def main(quick: bool = False) -> list[dict[str, Any]]:
+    """Every shape on both transports and both databases; rows for the table."""
+    shapes = _shapes(quick)
+    with temp_folder("many") as folder:
+        rows = _backend("SQLite", f"sqlite:///{folder}/runyard.db", folder, shapes)
+    pg = pg_schema()
+    if pg is not None:
+        schema, store = pg
+        try:
+            with temp_folder("many-pg") as folder:
+                rows += _backend("PostgreSQL", store, folder, shapes)
+        finally:
+            drop_schema(schema)
     print_table(
-        "Ingest spread over many metric names (SQLite)",
+        "Ingest spread over many metric names",
         rows,
         caption="one repetition each; target: ≥ half the single-metric rate of the transport",
     )

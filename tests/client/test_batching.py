@@ -61,3 +61,17 @@ def test_batches_merge_with_the_points_of_their_metric_and_keep_a_description() 
     assert batches[("x", "")].values == [1.0, 2.0]
     assert batches[("x", "")].description == "the x"
     assert first.values == [0.5], "the queued batch itself is not changed"
+
+
+def test_many_names_with_a_few_points_each_group_by_name_in_order() -> None:
+    items: list[QueueItem] = []
+    for step in range(3):
+        items.extend(_scalar("r", f"layer{i}", float(step * 1000 + i)) for i in range(1_000))
+    items.append(("r", "layer7", 9.0, 12, 9.0, "the seventh"))
+    (work,) = group_work(items)
+    assert isinstance(work, Points) and len(work.batches) == 1_000
+    by_name = {b.name: b for b in work.batches}
+    assert by_name["layer5"].values == [5.0, 1005.0, 2005.0]
+    assert by_name["layer7"].steps == [None, None, None, 12]
+    assert by_name["layer7"].description == "the seventh"
+    assert [b.name for b in work.batches[:2]] == ["layer0", "layer1"]

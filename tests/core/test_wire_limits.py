@@ -4,6 +4,7 @@ before it allocates anything."""
 from __future__ import annotations
 
 import json
+import math
 import struct
 import tracemalloc
 
@@ -89,3 +90,28 @@ def test_frame_whose_counts_match_its_bytes_decodes() -> None:
         ("a", [None, None, None], [0.1, 0.2, 0.3]),
         ("b", [5, 6], [1.5, 2.5]),
     ]
+
+
+def test_one_point_batches_of_many_metrics_round_trip_exactly() -> None:
+    batches = [
+        PointBatch(f"m{i}", MetricKind.SCALAR, "", "", [None], [i * 0.5], [1e9 + i])
+        for i in range(500)
+    ]
+    batches.append(PointBatch("nan", MetricKind.SCALAR, "", "d", [None], [math.nan], [5.0]))
+    batches.append(PointBatch("stepped", MetricKind.SCALAR, "", "", [7], [1.0], [5.0]))
+    key, decoded = decode_batches(encode_batches(batches, "k"), Limits())
+    assert key == "k" and len(decoded) == 502
+    assert [(b.name, b.steps, b.values, b.times) for b in decoded[:500]] == [
+        (f"m{i}", [None], [i * 0.5], [1e9 + i]) for i in range(500)
+    ]
+    assert math.isnan(decoded[500].values[0]) and decoded[500].description == "d"
+    assert decoded[501].steps == [7]
+
+
+def test_a_one_point_batch_cut_short_or_with_an_infinite_time_is_refused() -> None:
+    frame = encode_batches([PointBatch("m", MetricKind.SCALAR, "", "", [None], [1.0], [2.0])])
+    with pytest.raises(ValidationError, match="truncated"):
+        decode_batches(frame[:-1], Limits())
+    bad = encode_batches([PointBatch("m", MetricKind.SCALAR, "", "", [None], [1.0], [math.inf])])
+    with pytest.raises(ValidationError, match="finite"):
+        decode_batches(bad, Limits())

@@ -269,3 +269,45 @@ def test_streams_see_what_another_server_process_wrote(store_url: str, tmp_path:
     finally:
         reader.stop()
         writer.stop()
+
+
+def test_an_event_is_encoded_once_for_all_its_streams_and_idle_streams_have_no_timers(
+    live: LiveServer, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runyard.server.routes import events
+
+    encoded: list[str] = []
+    real_event = events._event
+
+    def counted_event(kind: str, data: Any) -> bytes:
+        encoded.append(kind)
+        return real_event(kind, data)
+
+    monkeypatch.setattr(events, "_event", counted_event)
+    control = live.app.state.access
+    rechecks: list[object] = []
+    real_recheck = control.recheck
+
+    def counted_recheck(access: Any) -> None:
+        rechecks.append(access)
+        real_recheck(access)
+
+    monkeypatch.setattr(control, "recheck", counted_recheck)
+    store = _new_run(store_url, "fan")
+    n = 40
+    with ExitStack() as stack:
+        streams = [Stream(f"{live.api()}/runs/fan/events", stack) for _ in range(n)]
+        _wait(lambda: all(any(k == "status" for k, _ in s.events) for s in streams))
+        # Idle: the access of all forty streams is re-checked once a second in all, not
+        # once a second per stream.
+        rechecks.clear()
+        time.sleep(3.2)
+        assert 1 <= len(rechecks) <= 5, len(rechecks)
+        encoded.clear()
+        store.log_points("fan", _points([1.0, 2.0]))
+        store.append_log_lines("fan", "stdout", ["a line"])
+        _wait(lambda: all(s.values() == [1.0, 2.0] for s in streams))
+        _wait(lambda: all(any(k == "log" for k, _ in s.events) for s in streams))
+        store.set_status("fan", Status.COMPLETED)
+        _wait(lambda: all(s.events[-1][0] == "end" for s in streams))
+    assert sorted(encoded) == ["end", "log", "metric", "status"]

@@ -85,3 +85,103 @@ def test_metric_kind_conflict_in_a_wide_call_stores_nothing(store: SqlTrackingSt
     with pytest.raises(Exception, match="was logged as scalar"):
         store.log_points("r", wide)
     assert [i.name for i in store.list_metrics("r")] == ["loss"]
+
+
+def _rollup_rows(store: SqlTrackingStore) -> list[tuple[object, ...]]:
+    with store.db.read() as conn:
+        return [tuple(r) for r in conn.exec_driver_sql(
+            "SELECT m.name, r.block, r.count, r.min_value, r.max_value, r.sum_value, "
+            "r.first_step, r.last_step FROM metric_rollups r JOIN metrics m ON m.id = r.metric_id "
+            "ORDER BY m.name, r.block"
+        )]  # fmt: skip
+
+
+def test_first_rollup_block_is_written_when_a_metric_reaches_a_block_of_points(
+    store: SqlTrackingStore,
+) -> None:
+    # One point per call (the wide-call path) up to 99 points: no rollup row at all.
+    for i in range(99):
+        store.log_points("r", [_scalar("a", [float(i)]), _scalar(f"wide{i}", [1.0])])
+    assert _rollup_rows(store) == []
+    # The 100th point completes block 0, from the stored points; later calls merge as before.
+    store.log_points("r", [_scalar("a", [math.nan])])
+    store.log_points("r", [_scalar("a", [500.0, -3.0])])
+    assert _rollup_rows(store) == [
+        ("a", 0, 99, 0.0, 98.0, float(sum(range(99))), 0, 99),
+        ("a", 1, 2, -3.0, 500.0, 497.0, 100, 101),
+    ]
+    history = store.get_metric_history("r", "a", max_points=1)
+    assert history.downsampled and history.counts == [101]
+    assert history.min == [-3.0] and history.max == [500.0]
+    # A batch that crosses the boundary in one call, on top of earlier one-point calls.
+    store.log_points("r", [_scalar("b", [1.0])])
+    store.log_points("r", [_scalar("b", [2.0] * 150)])
+    assert [r for r in _rollup_rows(store) if r[0] == "b"] == [
+        ("b", 0, 100, 1.0, 2.0, 199.0, 0, 99),
+        ("b", 1, 51, 2.0, 2.0, 102.0, 100, 150),
+    ]
+
+
+def test_a_stale_first_block_row_is_replaced_not_merged(store: SqlTrackingStore) -> None:
+    # Versions before deferred first blocks wrote block 0 from the first point on.
+    store.log_points("r", [_scalar("a", [1.0] * 50)])
+    with store.db.write() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO metric_rollups (metric_id, block, count, min_value, max_value, "
+            "sum_value, first_step, last_step, last_value) "
+            "SELECT id, 0, 50, 1.0, 1.0, 50.0, 0, 49, 1.0 FROM metrics WHERE name = 'a'"
+        )
+    store.log_points("r", [_scalar("a", [3.0] * 50)])
+    assert _rollup_rows(store) == [("a", 0, 100, 1.0, 3.0, 200.0, 0, 99)]
+
+
+def _sqlite_steps(store: SqlTrackingStore, run_id: str, batches: list[PointBatch]) -> int:
+    """Work SQLite does to ingest `batches`, counted by itself: virtual-machine steps, in
+    thousands (deterministic, unlike time)."""
+    from runyard.store.ingest import write_points
+
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    with store.db.write() as conn:
+        pk = store._run_pk(conn, run_id)
+        driver = conn.connection.driver_connection
+        driver.set_progress_handler(count, 1000)  # type: ignore[union-attr]
+        try:
+            write_points(conn, pk, batches, 10**9)
+        finally:
+            driver.set_progress_handler(None, 0)  # type: ignore[union-attr]
+    return steps[0]
+
+
+def test_a_call_reads_only_its_own_metrics_whatever_the_run_holds(
+    store: SqlTrackingStore, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL's planner picks index probes or a scan by its statistics")
+    names = [f"m{i}" for i in range(0, 30_000, 20)]  # 1,500 names in one call
+    store.create_runs([NewRun(run_id="wide", experiment_name="many")])
+    store.log_points("wide", [_scalar(f"m{i}", [1.0]) for i in range(30_000)])
+    store.log_points("r", [_scalar(name, [1.0]) for name in names])
+    in_small_run = _sqlite_steps(store, "r", [_scalar(name, [2.0]) for name in names])
+    in_wide_run = _sqlite_steps(store, "wide", [_scalar(name, [2.0]) for name in names])
+    # Reading all 30,000 metric rows of the wide run costs 2.5 times as much.
+    assert 0 < in_wide_run <= 1.5 * in_small_run
+    assert [i.count for i in store.list_metrics("wide")[::20]] == [2] * 1_500
+
+
+def test_ten_thousand_new_metrics_cost_a_bounded_multiple_of_as_many_points(
+    store: SqlTrackingStore, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("counted in SQLite virtual-machine steps")
+    store.create_runs([NewRun(run_id="wide", experiment_name="many")])
+    one_metric = _sqlite_steps(store, "r", [_scalar("loss", [0.5] * 10_000)])
+    wide = _sqlite_steps(store, "wide", [_scalar(f"m{i}", [0.5]) for i in range(10_000)])
+    # A new metric row (its unique key and three sort indexes) costs a few points' worth;
+    # before first blocks were deferred and lookups bounded, 4.3 times the one metric.
+    assert wide <= 3.5 * one_metric
+    assert len(store.list_metrics("wide")) == 10_000

@@ -150,6 +150,9 @@ def _group_scalars(
     if len(set(run_ids)) == 1 and len(set(names)) == 1:
         _extend(runs, run_ids[0], names[0], values, steps, times, descriptions)
         return
+    if len(set(run_ids)) == 1 and len(set(names)) * 4 > len(names):
+        _group_wide(scalars, runs.setdefault(run_ids[0], {}))
+        return
     keys = list(zip(run_ids, names, strict=True))
     positions: dict[tuple[str, str], list[int]] = {}
     for index, key in enumerate(keys):
@@ -161,6 +164,23 @@ def _group_scalars(
     for (run_id, name), where in positions.items():
         columns = (_pick(c, where) for c in (values, steps, times, descriptions))
         _extend(runs, run_id, name, *columns)
+
+
+def _group_wide(scalars: list[ScalarPoint], group: dict[tuple[str, str], PointBatch]) -> None:
+    """One run's points spread over many names (a few points each, per-layer gradients):
+    one pass over the points beats gathering each name's columns."""
+    get = group.get
+    for _, name, value, step, t, description in scalars:
+        key = (name, "")
+        batch = get(key)
+        if batch is None:
+            group[key] = PointBatch(name, _SCALAR, "", description, [step], [value], [t])
+        else:
+            batch.steps.append(step)
+            batch.values.append(value)
+            batch.times.append(t)
+            if description and not batch.description:
+                batch.description = description
 
 
 def _pick(column: tuple[Any, ...], where: list[int]) -> tuple[Any, ...]:

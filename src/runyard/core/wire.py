@@ -29,6 +29,8 @@ MEDIA_TYPE = "application/vnd.runyard.points"
 _MAGIC = b"RYP1"
 _HEADER = struct.Struct("<4sI")
 _LITTLE = sys.byteorder == "little"
+#: The value and time columns of a one-point batch with an automatic step.
+_ONE_POINT = struct.Struct("<dd")
 
 
 def _raw(kind: str, values: list[Any]) -> bytes:
@@ -43,6 +45,21 @@ def encode_batches(batches: list[PointBatch], key: str | None = None) -> bytes:
     described = []
     columns: list[bytes] = []
     for b in batches:
+        if len(b.values) == 1 and b.steps[0] is None and type(b.values[0]) is float:
+            # One point of a metric among many (a wide call): no array per column.
+            described.append(
+                {
+                    "name": b.name,
+                    "kind": b.kind.value,
+                    "column": b.column,
+                    "description": b.description,
+                    "n": 1,
+                    "steps": "auto",
+                    "values": "f64",
+                }
+            )
+            columns.append(_ONE_POINT.pack(b.values[0], b.times[0]))
+            continue
         entry: dict[str, Any] = {
             "name": b.name,
             "kind": b.kind.value,
@@ -167,6 +184,14 @@ def _decode_one(
     name, kind, column, description = _batch_header(entry, limits)
     n = entry["n"]  # checked by _check_counts
     steps: list[int | None]
+    if n == 1 and entry.get("steps") == "auto" and entry.get("values") == "f64":
+        if offset + _ONE_POINT.size > len(view):
+            raise ValidationError("points frame is truncated: a column is shorter than its count")
+        value, time = _ONE_POINT.unpack_from(view, offset)
+        if not math.isfinite(time):
+            raise ValidationError(f"metric {name!r}: times must be finite numbers")
+        batch = PointBatch(name, kind, column, description, [None], [value], [time])
+        return batch, offset + _ONE_POINT.size
     if entry.get("steps") == "auto":
         steps = [None] * n
     elif entry.get("steps") == "i64":

@@ -6,6 +6,11 @@ events to every subscriber's queue; it is woken by PostgreSQL notifications (wri
 any server process) or, on SQLite, by a per-process check that something was committed.
 The last subscriber to leave stops it. A new subscriber reads what came before it joined
 itself (a catch-up), then takes the shared events, skipping what its catch-up had.
+
+Nothing else runs per stream: a stream waits on its queue with no timer of its own. One
+task of the hub re-checks, once a second, each distinct credential of the open streams
+(a revoked token closes its streams) and sends the keep-alive pings; a stream whose
+client left is cancelled by the server (and its next write would fail anyway).
 """
 
 from __future__ import annotations
@@ -13,12 +18,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 from starlette.concurrency import run_in_threadpool
 
+from runyard.core.errors import RunyardError
 from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricSeries
 from runyard.core.status import Status
@@ -39,6 +47,14 @@ SAFETY_POLL = {"postgresql": 2.0, "sqlite": 30.0}
 
 #: Worker threads the streams of a process share for their own store reads.
 STREAM_READERS = 4
+#: How often the credentials of open streams are checked again (seconds): with the grant
+#: cache's few seconds, a revoked token's streams close within about three seconds.
+CHECK_INTERVAL = 1.0
+#: Every open stream gets a comment this often (seconds): keeps proxies from closing it.
+PING_INTERVAL = 15.0
+#: News is handed to this many streams at a time, then other requests get their turn: a
+#: run GET waits behind a slice of a thousand streams' writes, not behind all of them.
+FANOUT_SLICE = 100
 
 
 @dataclass(slots=True)
@@ -65,6 +81,7 @@ class StatusNews:
 
     status: Status
     error: Any
+    shared: Any = None
 
 
 @dataclass(slots=True)
@@ -72,13 +89,26 @@ class EndNews:
     """The run has ended and everything it logged was handed out."""
 
     status: Status
+    shared: Any = None
 
 
 class Lagged:
     """Put in a lagging subscriber's emptied queue: read the store yourself now."""
 
 
-News = MetricNews | LogNews | StatusNews | EndNews | Lagged
+class Ping:
+    """Send a keep-alive comment."""
+
+
+@dataclass(slots=True)
+class Closed:
+    """End the stream: what opened it no longer grants access."""
+
+    error: RunyardError
+
+
+News = MetricNews | LogNews | StatusNews | EndNews | Lagged | Ping | Closed
+_PING = Ping()
 
 
 @dataclass(eq=False)
@@ -91,6 +121,11 @@ class Subscriber:
     #: Set when the queue overflowed: the stream catches up from the store by itself.
     lagging: bool = False
     watcher: RunWatcher | None = None
+    #: Raises RunyardError once what opened the stream no longer grants access (run in a
+    #: worker thread, once per `grant` for all the streams that share it).
+    recheck: Callable[[], None] | None = None
+    #: Streams with equal grants (workspace, credential, role needed) are checked together.
+    grant: Hashable = None
 
     def offer(self, news: News) -> None:
         """Queue news, unless the stream lags (then it reads the store itself)."""
@@ -104,6 +139,10 @@ class Subscriber:
             return
         self.queue.put_nowait(news)
 
+    def close(self, error: RunyardError) -> None:
+        """End the stream after what it has queued (even when lagging)."""
+        self.queue.put_nowait(Closed(error))
+
 
 class RunWatcher:
     """Reads one run's news for all its subscribers; woken by the hub."""
@@ -112,6 +151,8 @@ class RunWatcher:
         self.store = store
         self.run_id = run_id
         self.subscribers: set[Subscriber] = set()
+        #: How many subscribers want metrics, and logs: a poll asks without a pass over them.
+        self.wanted = {"metrics": 0, "logs": 0}
         self.polls = 0
         self._poll = poll
         self._safety = safety
@@ -131,6 +172,20 @@ class RunWatcher:
         await self._ready.wait()
         if self._failed is not None:
             raise self._failed
+
+    def add(self, subscriber: Subscriber) -> None:
+        """A stream joins."""
+        if subscriber not in self.subscribers:
+            self.subscribers.add(subscriber)
+            self.wanted["metrics"] += subscriber.metrics
+            self.wanted["logs"] += subscriber.logs
+
+    def remove(self, subscriber: Subscriber) -> None:
+        """A stream leaves."""
+        if subscriber in self.subscribers:
+            self.subscribers.discard(subscriber)
+            self.wanted["metrics"] -= subscriber.metrics
+            self.wanted["logs"] -= subscriber.logs
 
     def wake(self) -> None:
         """Look at the run now."""
@@ -198,8 +253,8 @@ class RunWatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._safety)
             self._wake.clear()
-            metrics = any(s.metrics for s in self.subscribers)
-            logs = any(s.logs for s in self.subscribers)
+            metrics = self.wanted["metrics"] > 0
+            logs = self.wanted["logs"] > 0
             try:
                 news = await run_in_threadpool(self._read_news, metrics, logs)
             except Exception as exc:  # the database may be away for a moment
@@ -211,8 +266,13 @@ class RunWatcher:
                 self._again = False
                 self._wake.set()
             for item in news:
-                for subscriber in list(self.subscribers):
-                    subscriber.offer(item)
+                # A stream that joins meanwhile reads the store itself after joining.
+                subscribers = list(self.subscribers)
+                for start in range(0, len(subscribers), FANOUT_SLICE):
+                    if start:
+                        await asyncio.sleep(0)
+                    for subscriber in subscribers[start : start + FANOUT_SLICE]:
+                        subscriber.offer(item)
                 if isinstance(item, EndNews):
                     self._ended = True
 
@@ -228,6 +288,9 @@ class StreamHub:
         self._listener: ChangeListener | None = None
         self._version: DataVersion | None = None
         self._ticker: asyncio.Task[None] | None = None
+        self._keeper: asyncio.Task[None] | None = None
+        #: The open streams that need re-checking, by grant.
+        self.grants: dict[Hashable, set[Subscriber]] = {}
         #: Worker threads for streams' own reads (joining, catching up): few, so that many
         #: streams opening at once wait for each other, not for the rest of the server.
         self.reads = anyio.CapacityLimiter(STREAM_READERS)
@@ -235,6 +298,7 @@ class StreamHub:
     async def start(self) -> None:
         """Begin listening for changes (PostgreSQL) or checking for commits (SQLite)."""
         self._loop = asyncio.get_running_loop()
+        self._keeper = asyncio.create_task(self._keep(), name="runyard-stream-keeper")
         if self.db.is_pg:
             self._listener = ChangeListener(self.db, self._changed_threadsafe)
             self._listener.start()
@@ -244,10 +308,11 @@ class StreamHub:
 
     async def close(self) -> None:
         """Stop every watcher and the change feed."""
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+        for task in (self._ticker, self._keeper):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for watcher in list(self.watchers.values()):
             watcher.cancel()
         self.watchers.clear()
@@ -281,6 +346,30 @@ class StreamHub:
                 for watcher in self.watchers.values():
                     watcher.wake()
 
+    async def _keep(self) -> None:
+        """Re-check each grant of the open streams once per interval (one worker-thread
+        call for all the streams that share it), and ping every stream now and then."""
+        pinged = time.monotonic()
+        while True:
+            await asyncio.sleep(CHECK_INTERVAL)
+            for members in list(self.grants.values()):
+                if not members:
+                    continue
+                recheck = next(iter(members)).recheck
+                assert recheck is not None
+                try:
+                    await run_in_threadpool(recheck)
+                except RunyardError as lost:
+                    for subscriber in list(members):
+                        subscriber.close(lost)
+                except Exception as exc:  # the database may be away: keep the streams
+                    log.warning("re-checking the access of open streams: %s", exc)
+            if time.monotonic() - pinged >= PING_INTERVAL:
+                pinged = time.monotonic()
+                for watcher in list(self.watchers.values()):
+                    for subscriber in list(watcher.subscribers):
+                        subscriber.offer(_PING)
+
     async def subscribe(
         self, store: TrackingStore, workspace: str, run_id: str, subscriber: Subscriber
     ) -> RunWatcher:
@@ -290,8 +379,10 @@ class StreamHub:
             safety = SAFETY_POLL["postgresql" if self.db.is_pg else "sqlite"]
             watcher = RunWatcher(store, run_id, self.poll, safety)
             self.watchers[(workspace, run_id)] = watcher
-        watcher.subscribers.add(subscriber)
+        watcher.add(subscriber)
         subscriber.watcher = watcher
+        if subscriber.recheck is not None:
+            self.grants.setdefault(subscriber.grant, set()).add(subscriber)
         try:
             await watcher.ready()
         except BaseException:
@@ -302,11 +393,16 @@ class StreamHub:
     def unsubscribe(self, workspace: str, run_id: str, subscriber: Subscriber) -> None:
         """Leave; the last one out stops the watcher. Synchronous, so it also runs in a
         stream's cleanup after its client went away (when every await is cancelled)."""
+        members = self.grants.get(subscriber.grant)
+        if members is not None:
+            members.discard(subscriber)
+            if not members:
+                del self.grants[subscriber.grant]
         watcher = subscriber.watcher
         if watcher is None:
             return
         subscriber.watcher = None
-        watcher.subscribers.discard(subscriber)
+        watcher.remove(subscriber)
         if not watcher.subscribers:
             watcher.cancel()
             if self.watchers.get((workspace, run_id)) is watcher:

@@ -4,13 +4,20 @@ Writes never issue one statement per point, nor per metric: whatever number of m
 call names, their rows are read in one statement, the new ones created in one, the
 points inserted in one executemany (COPY on PostgreSQL), their rollup blocks upserted in
 one and the metric rows' counts and last values updated in one.
+
+A metric's first rollup block is written only once it holds ROLLUP_BLOCK points, from the
+stored points: charts read rollups only past that count (see rollups.py), and a run of
+100,000 one-point metrics would otherwise write a rollup row for every point.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -90,9 +97,6 @@ _UPDATE_FROM_CHANGES = (
     f"UPDATE metrics SET {', '.join(f'{c} = c.{c}' for c in _CHANGED_COLUMNS[:-1])} "
     "FROM runyard_metric_changes AS c WHERE metrics.id = c.id"
 )
-#: Up to this many names a call's metrics are looked up by name; past it, the run's
-#: metrics are read whole (one statement either way, and no bound-parameter limit to hit).
-_NAMED_LOOKUP = 1_000
 #: The class of PostgreSQL advisory locks that serialise writers of one run's metrics.
 _PG_LOCK_CLASS = 724522
 
@@ -113,6 +117,8 @@ class _Metric:
     column: str
     created: bool = False
     touched: bool = False
+    #: The count before this call: a metric that passes ROLLUP_BLOCK gets its first block.
+    start_count: int = -1
     #: (step, number, text, vtype) of the newest point.
     last: tuple[Any, ...] = (None, None, None, None)
 
@@ -120,19 +126,22 @@ class _Metric:
 def _select_metrics(
     conn: Connection, run_pk: int, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], _Metric]:
-    """The metric rows of these (name, column) keys that exist."""
+    """The metric rows of these (name, column) keys that exist: one statement, whatever the
+    number of names, reading only those names' rows (never the run's other metrics)."""
     wanted = set(keys)
-    sql = _SELECT_METRICS
-    params: list[Any] = [run_pk]
     names = sorted({name for name, _ in wanted})
-    if len(names) <= _NAMED_LOOKUP:
-        sql += f" AND name IN ({placeholders(len(names))})"
-        params.extend(names)
+    if conn.dialect.name == "postgresql":
+        sql = _SELECT_METRICS + " AND name = ANY(?)"
+        params: list[Any] = [run_pk, names]
+    else:
+        sql = _SELECT_METRICS + " AND name IN (SELECT value FROM json_each(?))"
+        params = [run_pk, json.dumps(names)]
     found = {}
     for row in fetch_all(conn, sql, params):
         key = (row[8], row[9])
         if key in wanted:
-            found[key] = _Metric(*row)
+            found[key] = metric = _Metric(*row)
+            metric.start_count = metric.count
     return found
 
 
@@ -177,6 +186,7 @@ def _metrics_for(
             batch.name,
             batch.column,
             created=True,
+            start_count=0,
         )
     return found
 
@@ -271,8 +281,11 @@ def _add_batch(m: _Metric, batch: PointBatch) -> tuple[list[tuple[Any, ...]], bo
         m.last = (step, value, None, 0)
     else:
         m.last = rows[-1][1:2] + rows[-1][3:6]
-    seqs, numeric_steps, values = _rollup_input(rows, float_only, batch, steps)
-    blocks = rollup_rows(m.id, seqs, numeric_steps, values) if values else []
+    blocks: list[Any] = []
+    if m.count + len(batch.values) > ROLLUP_BLOCK:
+        seqs, numeric_steps, values = _rollup_input(rows, float_only, batch, steps)
+        if values:
+            blocks = [b for b in rollup_rows(m.id, seqs, numeric_steps, values) if b[1] > 0]
     low, high = _numeric_range(rows, float_only)
     if m.min_value is not None and m.max_value is not None:
         low = m.min_value if low is None else min(low, m.min_value)
@@ -286,9 +299,10 @@ def _add_batch(m: _Metric, batch: PointBatch) -> tuple[list[tuple[Any, ...]], bo
     return rows, float_only, blocks
 
 
-def _add_single(m: _Metric, batch: PointBatch, singles: list[tuple[Any, ...]]) -> list[Any]:
+def _add_single(m: _Metric, batch: PointBatch, singles: list[tuple[Any, ...]]) -> list[Any] | None:
     """The hot path of a wide call (one float point for each of many metrics): the point's
-    row goes to `singles`; returns its rollup block row. Does inline what _add_batch does."""
+    row goes to `singles`; returns its rollup block row (none in the first block). Does
+    inline what _add_batch does."""
     value = batch.values[0]
     step = batch.steps[0]
     if step is None:
@@ -302,6 +316,8 @@ def _add_single(m: _Metric, batch: PointBatch, singles: list[tuple[Any, ...]]) -
     m.description = batch.description or m.description
     m.touched = True
     if value != value:  # NaN: counted nowhere in the ranges
+        if seq < ROLLUP_BLOCK:
+            return None
         return [m.id, seq // ROLLUP_BLOCK, 0, None, None, None, step, step, None]
     if m.min_value is None or m.max_value is None:
         m.min_value = m.max_value = value
@@ -309,6 +325,8 @@ def _add_single(m: _Metric, batch: PointBatch, singles: list[tuple[Any, ...]]) -
         m.min_value = value
     elif value > m.max_value:
         m.max_value = value
+    if seq < ROLLUP_BLOCK:
+        return None
     return [m.id, seq // ROLLUP_BLOCK, 1, value, value, value, step, step, value]
 
 
@@ -352,6 +370,30 @@ def _insert_rows(
             cursor.executemany(_INSERT_SQL, mixed)
     finally:
         cursor.close()
+
+
+_FIRST_BLOCK_POINTS = (
+    "SELECT metric_id, seq, step, value, vtype FROM metric_points "
+    "WHERE metric_id IN ({ids}) AND seq < ? ORDER BY metric_id, seq"
+)
+
+
+def _first_blocks(conn: Connection, metric_ids: list[int], blocks: RollupBlocks) -> None:
+    """The first rollup block of metrics that just reached ROLLUP_BLOCK points, built from
+    their stored points (a row a version before this one wrote is replaced, not merged)."""
+    ids = ", ".join(str(int(i)) for i in metric_ids)
+    conn.exec_driver_sql(f"DELETE FROM metric_rollups WHERE metric_id IN ({ids}) AND block = 0")
+    rows = fetch_all(conn, _FIRST_BLOCK_POINTS.format(ids=ids), (ROLLUP_BLOCK,))
+    for metric_id, members in groupby(rows, key=itemgetter(0)):
+        seqs, steps, values = [], [], []
+        for _, seq, step, value, vtype in members:
+            if vtype in NUMERIC_VTYPES:
+                seqs.append(seq)
+                steps.append(step)
+                # SQLite stores NaN as NULL; NaN is what the block row leaves out.
+                values.append(math.nan if value is None else value)
+        if values:
+            blocks.add(rollup_rows(metric_id, seqs, steps, values))
 
 
 def _store_metrics(conn: Connection, run_pk: int, metrics: Iterable[_Metric]) -> None:
@@ -404,7 +446,9 @@ def write_points(
         if not batch.values:
             continue
         if _is_single_float(batch):
-            blocks.add_one(_add_single(m, batch, singles))
+            block = _add_single(m, batch, singles)
+            if block is not None:
+                blocks.add_one(block)
             continue
         rows, float_only, block_rows = _add_batch(m, batch)
         if float_only:
@@ -414,5 +458,8 @@ def write_points(
         blocks.add(block_rows)
     if floats or singles or mixed:
         _insert_rows(conn, floats, singles, mixed)
+    full = [m.id for m in found.values() if m.start_count < ROLLUP_BLOCK <= m.count]
+    if full:
+        _first_blocks(conn, full, blocks)
     blocks.write(conn)
     _store_metrics(conn, run_pk, found.values())

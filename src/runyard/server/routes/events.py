@@ -8,9 +8,8 @@ and stops as soon as its client goes away.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated, Any
 
 from anyio import to_thread
@@ -21,17 +20,19 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.concurrency import run_in_threadpool
 
 from runyard.core.entities import RunDocument
-from runyard.core.errors import RunyardError, ValidationError
+from runyard.core.errors import ValidationError
 from runyard.core.log_lines import LogLine
 from runyard.core.metrics import MetricSeries
 from runyard.core.roles import Role
 from runyard.server.access import Access, AccessControl, require
 from runyard.server.encoding import dumps, to_jsonable
 from runyard.server.streams import (
+    Closed,
     EndNews,
     Lagged,
     LogNews,
     MetricNews,
+    Ping,
     StatusNews,
     StreamHub,
     Subscriber,
@@ -40,12 +41,6 @@ from runyard.store.base import TrackingStore
 
 router = APIRouter(tags=["streams"])
 Reader = Annotated[Access, Depends(require(Role.READER))]
-
-#: How often a stream checks, between events, that its client is still there and that its
-#: token still grants access (a revoked one closes the stream).
-CHECK_INTERVAL = 1.0
-#: A quiet stream sends a comment this often (seconds).
-PING_INTERVAL = 15.0
 
 
 async def _existing_run(access: Reader, run_id: str) -> str:
@@ -268,7 +263,12 @@ async def _follow(
     hub: StreamHub = request.app.state.streams
     control: AccessControl = request.app.state.access
     store = access.store
-    subscriber = Subscriber(metrics, logs)
+    subscriber = Subscriber(
+        metrics,
+        logs,
+        recheck=partial(control.recheck, access),
+        grant=(access.workspace, access.credential, access.needed),
+    )
     # Joined before the catch-up reads: nothing committed in between can be missed.
     await hub.subscribe(store, access.workspace, run_id, subscriber)
     try:
@@ -284,26 +284,17 @@ async def _follow(
         if status.is_terminal:
             yield _event("end", {"status": status})
             return
-        checked = sent_at = time.monotonic()
         while True:
-            try:
-                news = await asyncio.wait_for(subscriber.queue.get(), CHECK_INTERVAL)
-            except TimeoutError:
-                news = None
-            if time.monotonic() - sent_at >= PING_INTERVAL:
-                sent_at = time.monotonic()
-                yield b": ping\n\n"  # keeps proxies from closing a quiet stream
-            if time.monotonic() - checked >= CHECK_INTERVAL:
-                if await request.is_disconnected():
-                    return
-                try:
-                    await run_in_threadpool(control.recheck, access)
-                except RunyardError as lost:  # revoked since the stream opened
-                    yield _event("error", {"type": type(lost).__name__, "message": str(lost)})
-                    return
-                checked = time.monotonic()
-            if news is None:
+            # No timer per stream: the hub re-checks access and pings (server/streams.py);
+            # the server cancels this generator when the client goes away.
+            news = await subscriber.queue.get()
+            if isinstance(news, Ping):
+                yield b": ping\n\n"
                 continue
+            if isinstance(news, Closed):  # revoked since the stream opened
+                lost = news.error
+                yield _event("error", {"type": type(lost).__name__, "message": str(lost)})
+                return
             if isinstance(news, Lagged):
                 subscriber.lagging = False
                 async for missed in _catch_up(hub, store, run_id, sent, metrics, logs):
@@ -316,12 +307,15 @@ async def _follow(
                 event = sent.log(news)
             elif isinstance(news, StatusNews) and news.status is not status:
                 status = news.status
-                event = _event("status", {"status": status, "error": news.error})
+                if news.shared is None:
+                    news.shared = _event("status", {"status": status, "error": news.error})
+                event = news.shared
             elif isinstance(news, EndNews):
-                yield _event("end", {"status": news.status})
+                if news.shared is None:
+                    news.shared = _event("end", {"status": news.status})
+                yield news.shared
                 return
             if event is not None:
-                sent_at = time.monotonic()
                 yield event
     finally:
         hub.unsubscribe(access.workspace, run_id, subscriber)
