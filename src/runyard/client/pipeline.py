@@ -236,11 +236,15 @@ class LoggingPipeline:
 
     # The journaler
     def _loop(self) -> None:
+        wait = self.interval
         while not self._stop.is_set():
-            self._wake.wait(self.interval)
+            self._wake.wait(wait)
             self._wake.clear()
             if self._stop.is_set():
                 return
+            # In a burst, look again after half the interval: what is queued when the burst
+            # ends (and must be on disk within ~100 ms) is half as much.
+            wait = self.interval / 2 if self.queue else self.interval
             try:
                 self.journal()
             except Exception:  # the thread must survive anything and keep going
