@@ -93,9 +93,13 @@ class LoggingPipeline:
         #: inline): `max_pending`, or 0 while delivery lags, so the next call waits.
         self.room = max_pending
         #: The queue: appended to by logging calls (`run.log` appends `ScalarPoint`
-        #: tuples itself, its one shortcut), taken from the front by the journaler only.
+        #: tuples itself, its one shortcut), taken from the front by the journaler only;
+        #: never replaced by another list.
         self.queue: list[QueueItem] = []
-        self.errors = RunErrors()
+        #: Whether some run has an error waiting to be raised: a plain attribute (a mirror of
+        #: `errors.failed`), as run.log reads it on every call.
+        self.failed = False
+        self.errors = RunErrors(on_change=self._mirror_failed)
         self._journal_lock = threading.Lock()
         self._seq = 0
         self._keep_frames = isinstance(store, FrameSender)
@@ -118,12 +122,10 @@ class LoggingPipeline:
         self._thread.start()
         atexit.register(self.close)
 
-    # What runs use
-    @property
-    def failed(self) -> bool:
-        """Whether some run has an error waiting to be raised."""
-        return self.errors.failed
+    def _mirror_failed(self, failed: bool) -> None:
+        self.failed = failed
 
+    # What runs use
     def enqueue_scalar(
         self, run_id: str, name: str, value: Any, step: int | None, description: str
     ) -> None:
