@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 SCRIPTS = (
     "bench_log_call",
     "bench_ingest",
+    "bench_burst_spool",
     "bench_get_metrics",
     "bench_search",
     "bench_server",

@@ -4,6 +4,7 @@ the database, delivered once, calls replayed through the table of operations."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from runyard.core.errors import LimitExceededError, ValidationError
 from runyard.core.limits import Limits
 from runyard.core.metrics import MetricKind, PointBatch
 from tests.client.conftest import new_run
+from tests.conftest import poll_until
 
 
 def _spooled_points(spool: Spool) -> int:
@@ -185,3 +187,61 @@ def test_offline_keeps_everything_in_the_spool_and_never_waits(
     assert _spooled_points(spool) == 5_000
     pipeline.close()
     assert spool.path.exists(), "left for `runyard sync`"
+
+
+def _record_spool_writers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the threads that write spool records, in order (the real Spool)."""
+    writers: list[str] = []
+    write = Spool._write
+
+    def recording(spool: Spool, key: str, kind: bytes, *parts: bytes) -> None:
+        writers.append(threading.current_thread().name)
+        write(spool, key, kind, *parts)
+
+    monkeypatch.setattr(Spool, "_write", recording)
+    return writers
+
+
+def test_the_logging_thread_never_writes_the_spool(
+    local: InProcessTransport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst far past a slice (and the old 8,192-item catch-up point) is spooled by the
+    journaler alone: the logging call only appends, whatever the queue's length."""
+    writers = _record_spool_writers(monkeypatch)
+    run_id = new_run(local)
+    spool = Spool(tmp_path / "spool")
+    pipeline = LoggingPipeline(local.store, Limits(), spool=spool, chunk_points=20_000)
+    for i in range(300_000):
+        pipeline.enqueue_scalar(run_id, "x", float(i), None, "")
+    poll_until(lambda: not pipeline.queue, 10, "the journaler to take the queue")
+    assert len(writers) >= 15, "300,000 points in slices of at most 20,000"
+    assert threading.current_thread().name not in writers
+    assert set(writers) <= {"runyard-journal", "runyard-delivery"}
+    assert pipeline.flush(60) == 0
+    assert _stored(local, run_id) == [float(i) for i in range(300_000)]
+    pipeline.close()
+
+
+def test_run_log_never_writes_the_spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK's run.log (which inlines enqueue_scalar) leaves spooling to the journaler."""
+    from runyard import Experiment, Workspace
+    from runyard.sdk.workspace import close_all
+
+    monkeypatch.setenv("RUNYARD_SPOOL_DIR", str(tmp_path / "spool"))
+    writers = _record_spool_writers(monkeypatch)
+    ws = Workspace(
+        "client",
+        store_url=f"sqlite:///{tmp_path / 'sdk.db'}",
+        artifacts_url=str(tmp_path / "sdk-artifacts"),
+    )
+    try:
+        run = Experiment(ws, "journal").start_logging()
+        for i in range(200_000):
+            run.log("x", float(i))
+        poll_until(lambda: not run._pipeline.queue, 10, "the journaler to take the queue")
+        assert writers, "nothing was spooled"
+        assert threading.current_thread().name not in writers
+        run.complete()
+        assert run.get_metrics("x")["x"] == [float(i) for i in range(200_000)]
+    finally:
+        close_all()

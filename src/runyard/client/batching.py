@@ -14,7 +14,6 @@ and `Call`s, keeping every call where it was relative to the points around it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import compress
 from operator import itemgetter
 from typing import Any
 
@@ -136,34 +135,38 @@ def _merge(group: dict[tuple[str, str], PointBatch], incoming: PointBatch) -> No
     found.description = found.description or incoming.description
 
 
+_RUN_ID, _NAME, _VALUE, _STEP, _TIME, _DESCRIPTION = map(itemgetter, range(6))
+
+
 def _group_scalars(
     scalars: list[ScalarPoint], runs: dict[str, dict[tuple[str, str], PointBatch]]
 ) -> None:
     """Add scalar points to their runs' batches, column-wise.
 
-    The columns are split with C-level `zip`; a chunk of one metric of one run (a burst)
-    costs no Python work per point, which keeps the spool ahead of any logging loop.
+    Each column is taken with a C-level `map(itemgetter)`: a slice of one metric of one
+    run (a burst) costs no Python work per point, which keeps the journaler far ahead of
+    any logging loop. Points of several metrics are sorted out by position.
     """
     if not scalars:
         return
-    run_ids, names, values, steps, times, descriptions = zip(*scalars, strict=True)
-    if len(set(run_ids)) == 1 and len(set(names)) == 1:
-        _extend(runs, run_ids[0], names[0], values, steps, times, descriptions)
+    run_ids = set(map(_RUN_ID, scalars))
+    names = set(map(_NAME, scalars))
+    if len(run_ids) == 1 and len(names) == 1:
+        _extend(runs, run_ids.pop(), names.pop(), scalars)
         return
-    if len(set(run_ids)) == 1 and len(set(names)) * 4 > len(names):
-        _group_wide(scalars, runs.setdefault(run_ids[0], {}))
+    if len(run_ids) == 1 and len(names) * 4 > len(scalars):
+        _group_wide(scalars, runs.setdefault(run_ids.pop(), {}))
         return
-    keys = list(zip(run_ids, names, strict=True))
-    positions: dict[tuple[str, str], list[int]] = {}
-    for index, key in enumerate(keys):
+    positions: dict[tuple[str, str], list[ScalarPoint]] = {}
+    for point in scalars:
+        key = (point[0], point[1])
         found = positions.get(key)
         if found is None:
-            positions[key] = [index]
+            positions[key] = [point]
         else:
-            found.append(index)
-    for (run_id, name), where in positions.items():
-        columns = (_pick(c, where) for c in (values, steps, times, descriptions))
-        _extend(runs, run_id, name, *columns)
+            found.append(point)
+    for (run_id, name), points in positions.items():
+        _extend(runs, run_id, name, points)
 
 
 def _group_wide(scalars: list[ScalarPoint], group: dict[tuple[str, str], PointBatch]) -> None:
@@ -183,36 +186,32 @@ def _group_wide(scalars: list[ScalarPoint], group: dict[tuple[str, str], PointBa
                 batch.description = description
 
 
-def _pick(column: tuple[Any, ...], where: list[int]) -> tuple[Any, ...]:
-    """The column's entries at these positions, at C speed (always a tuple)."""
-    if len(where) == 1:
-        return (column[where[0]],)
-    picked: tuple[Any, ...] = itemgetter(*where)(column)
-    return picked
-
-
 def _extend(
     runs: dict[str, dict[tuple[str, str], PointBatch]],
     run_id: str,
     name: str,
-    values: tuple[Any, ...],
-    steps: tuple[int | None, ...],
-    times: tuple[float, ...],
-    descriptions: tuple[str, ...],
+    points: list[ScalarPoint],
 ) -> None:
+    """Append points of one metric of one run to its batch, column by column."""
     group = runs.get(run_id)
     if group is None:
         group = runs[run_id] = {}
     batch = group.get((name, ""))
-    description = next(compress(descriptions, descriptions), "")
+    description = next(filter(None, map(_DESCRIPTION, points)), "")
     if batch is None:
         group[(name, "")] = PointBatch(
-            name, _SCALAR, "", description, list(steps), list(values), list(times)
+            name,
+            _SCALAR,
+            "",
+            description,
+            list(map(_STEP, points)),
+            list(map(_VALUE, points)),
+            list(map(_TIME, points)),
         )
         return
-    batch.steps.extend(steps)
-    batch.values.extend(values)
-    batch.times.extend(times)
+    batch.steps.extend(map(_STEP, points))
+    batch.values.extend(map(_VALUE, points))
+    batch.times.extend(map(_TIME, points))
     if description and not batch.description:
         batch.description = description
 

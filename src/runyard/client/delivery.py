@@ -44,23 +44,30 @@ class FrameSender(Protocol):
 class RunErrors:
     """Errors the store reported for runs' points, kept until each run's next call."""
 
-    def __init__(self) -> None:
-        #: True while some run has an error waiting; read on run.log's hot path.
+    def __init__(self, on_change: Callable[[bool], None] | None = None) -> None:
+        #: True while some run has an error waiting.
         self.failed = False
+        #: Told each new value of `failed` (the pipeline mirrors it for run.log's hot path).
+        self._on_change = on_change
         self._errors: dict[str, list[RunyardError]] = {}
         self._lock = threading.Lock()
+
+    def _set_failed(self, failed: bool) -> None:
+        self.failed = failed
+        if self._on_change is not None:
+            self._on_change(failed)
 
     def record(self, run_id: str, error: RunyardError) -> None:
         """Keep an error for the run's next call."""
         with self._lock:
             self._errors.setdefault(run_id, []).append(error)
-            self.failed = True
+            self._set_failed(True)
 
     def raise_for(self, run_id: str) -> None:
         """Raise the first error kept for this run, if any (saying how many more there were)."""
         with self._lock:
             errors = self._errors.pop(run_id, None)
-            self.failed = bool(self._errors)
+            self._set_failed(bool(self._errors))
         if errors:
             first = errors[0]
             if len(errors) > 1:

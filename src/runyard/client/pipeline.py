@@ -1,16 +1,19 @@
 """The logging pipeline: `run.log` enqueues, the journaler spools, the deliverer stores.
 
-A logging call costs a tuple appended to a list. A point's way to durable storage never
-waits on a database or a network: the journaler thread wakes every `interval` seconds
-(50 ms), takes everything queued, groups it by run and metric (column-wise, no Python
-work per point for a burst of one metric) and appends it to this process's spool
-segment — one sequential write per chunk, which a `kill -9` cannot undo. A logging call
-that finds the journaler overdue by 100 ms, or `spool_every` items queued, spools them
-itself (unless the journaler is at it): a journaler starved of CPU cannot fall behind a
-logging loop, and chunks stay big enough for the store to take in few transactions. Only then does
-the deliverer (delivery.py, its own thread) hand it to the store or server, under an
-idempotency key, and record the ack; whatever a killed process had not delivered is
-delivered by the next runyard process or `runyard sync`, once (orphans.py).
+A logging call costs a tuple appended to a list, nothing more: it never spools, groups or
+encodes. A point's way to durable storage never waits on a database or a network: the
+journaler thread wakes every `interval` seconds (50 ms), takes what is queued in slices
+of up to `chunk_points`, splits each slice into columns per run and metric with C-level
+`map`s (no Python work per point) and appends it to this process's spool segment, one
+sequential write per slice, which a `kill -9` cannot undo. It spools a million points in
+a fraction of the time a loop takes to log them, so it keeps ahead of any logging loop
+without the logging thread's help. Only then does the deliverer (delivery.py, its own
+thread) hand the slice to the store or server, under an idempotency key, and record the
+ack; whatever a killed process had not delivered is delivered by the next runyard
+process or `runyard sync`, once (orphans.py).
+
+Memory is bounded: past `max_pending` queued points, or that many undelivered ones, a
+logging call waits for the journaler or the store to catch up (it still never spools).
 
 Store calls that must keep their place among the points (a mutation the server could
 not take, every mutation in offline mode) are queued as named items and travel the
@@ -71,7 +74,6 @@ class LoggingPipeline:
         interval: float = 0.05,
         heartbeat_interval: float = 15.0,
         chunk_points: int = 50_000,
-        spool_every: int = 8_192,
         max_pending: int = 2_000_000,
     ) -> None:
         self.store = store
@@ -82,20 +84,22 @@ class LoggingPipeline:
         #: A server, not an embedded store: exit does not wait long for it.
         self.remote = remote
         self.interval = interval
+        #: The most points the journaler spools (and the deliverer stores) as one unit.
         self.chunk_points = chunk_points
-        #: Past this many queued points a logging call spools a chunk itself, and past this
-        #: many undelivered ones it waits for the store (back-pressure: bounded memory).
+        #: Past this many queued points a logging call waits for the journaler, and past
+        #: this many undelivered ones for the store (back-pressure: bounded memory).
         self.max_pending = max_pending
-        #: Past this many queued items (or 100 ms) a logging call spools them itself, unless
-        #: the journaler is at it: what waits at the end of a burst stays small.
-        self.spool_every = spool_every
-        #: What the hot path compares the queue's length with: 0 while delivery lags.
-        self._room = spool_every
-        #: When the journaler is overdue: a logging call after that spools the queue itself.
-        self._due = _now() + 2 * interval
-        #: The queue: appended to by logging calls, taken from the front by the journaler.
+        #: What a logging call compares the queue's length with (`run.log` reads it
+        #: inline): `max_pending`, or 0 while delivery lags, so the next call waits.
+        self.room = max_pending
+        #: The queue: appended to by logging calls (`run.log` appends `ScalarPoint`
+        #: tuples itself, its one shortcut), taken from the front by the journaler only;
+        #: never replaced by another list.
         self.queue: list[QueueItem] = []
-        self.errors = RunErrors()
+        #: Whether some run has an error waiting to be raised: a plain attribute (a mirror of
+        #: `errors.failed`), as run.log reads it on every call.
+        self.failed = False
+        self.errors = RunErrors(on_change=self._mirror_failed)
         self._journal_lock = threading.Lock()
         self._seq = 0
         self._keep_frames = isinstance(store, FrameSender)
@@ -110,26 +114,25 @@ class LoggingPipeline:
         )
         self.heartbeats = Heartbeats(store, heartbeat_interval)
         self._wake = threading.Event()
+        #: Set by the journaler after each slice: a logging call waiting for room looks again.
+        self._took = threading.Event()
         self._stop = threading.Event()
         self._closed = False
         self._thread = threading.Thread(target=self._loop, name="runyard-journal", daemon=True)
         self._thread.start()
         atexit.register(self.close)
 
-    # What runs use
-    @property
-    def failed(self) -> bool:
-        """Whether some run has an error waiting to be raised."""
-        return self.errors.failed
+    def _mirror_failed(self, failed: bool) -> None:
+        self.failed = failed
 
+    # What runs use
     def enqueue_scalar(
         self, run_id: str, name: str, value: Any, step: int | None, description: str
     ) -> None:
-        """Queue one scalar point, already checked (run.log's hot path: keep it short)."""
+        """Queue one scalar point, already checked (`run.log` does the same two lines inline)."""
         queue = self.queue
-        now = _now()
-        queue.append((run_id, name, value, step, now, description))
-        if len(queue) > self._room or now > self._due:
+        queue.append((run_id, name, value, step, _now(), description))
+        if len(queue) > self.room:
             self.relieve()
 
     def enqueue_point(self, run_id: str, name: str, value: float, step: int, ms: int) -> None:
@@ -137,13 +140,13 @@ class LoggingPipeline:
         (MLflow's metrics: their timestamp is kept exactly, not the time of the call)."""
         queue = self.queue
         queue.append((run_id, name, value, step, ms / 1000.0, ""))
-        if len(queue) > self._room or _now() > self._due:
+        if len(queue) > self.room:
             self.relieve()
 
     def enqueue_batch(self, run_id: str, batch: PointBatch) -> None:
         """Queue points of a non-scalar kind (lists, rows, images, structured metrics)."""
         self.queue.append(BatchItem(run_id, batch))
-        if len(self.queue) > self._room:
+        if len(self.queue) > self.room:
             self.relieve()
 
     def enqueue_op(self, op: str, args: dict[str, Any]) -> None:
@@ -157,20 +160,19 @@ class LoggingPipeline:
         self.journal()
 
     def relieve(self) -> None:
-        """Back-pressure, from the logging thread: spool what is queued unless the journaler
-        is at it (all of it past `max_pending`, waiting for the lock), and wait while
-        delivery lags `max_pending` points behind (not for a store that is unreachable:
-        the spool keeps what it cannot take)."""
-        if len(self.queue) > self.max_pending:
-            self.journal()
-        elif self._journal_lock.acquire(blocking=False):
-            try:
-                self._journal(len(self.queue))
-            finally:
-                self._journal_lock.release()
+        """Back-pressure, from a logging thread: wait while `max_pending` points are queued
+        (for the journaler) or undelivered (for the store; not for one that is unreachable:
+        the spool keeps what it cannot take). Spooling stays the journaler's job."""
+        while len(self.queue) > self.max_pending // 2:
+            if not self._thread.is_alive():  # closed: nobody else will spool them
+                self.journal()
+                break
+            self._took.clear()
+            self._wake.set()
+            self._took.wait(0.1)
         if self.deliverer.pending_points > self.max_pending:
             self.deliverer.wait_below(self.max_pending // 2)
-        self._room = self.spool_every
+        self.room = self.max_pending
 
     def watch(self, run_id: str) -> None:
         """Send heartbeats for this run while it is active in this process."""
@@ -244,19 +246,24 @@ class LoggingPipeline:
 
     # The journaler
     def _loop(self) -> None:
+        wait = self.interval
         while not self._stop.is_set():
-            self._wake.wait(self.interval)
+            self._wake.wait(wait)
             self._wake.clear()
             if self._stop.is_set():
                 return
+            # In a burst, look again after a fifth of the interval: what is queued when the
+            # burst ends (and must be on disk within ~100 ms, on a loaded machine too) is
+            # small. Slices stay big enough: ~10,000 points at a loop's full speed.
+            wait = self.interval / 5 if self.queue else self.interval
             try:
                 self.journal()
             except Exception:  # the thread must survive anything and keep going
                 log.exception("runyard journal: spooling queued points failed; retrying")
 
     def _journal(self, count: int) -> int:
-        """Under the journal lock: spool the first `count` queued items, chunk by chunk,
-        and hand each chunk to the deliverer; returns the last unit's number."""
+        """Under the journal lock: spool the first `count` queued items, slice by slice,
+        and hand each slice to the deliverer; returns the last unit's number."""
         queue = self.queue
         while count > 0:
             take = min(count, self.chunk_points)
@@ -271,9 +278,9 @@ class LoggingPipeline:
                 self._spool(entry)
             self._seq += len(work)
             self.deliverer.submit(work, self._seq)
+            self._took.set()
         if self.deliverer.pending_points > self.max_pending and not self.offline:
-            self._room = 0  # the next logging call waits for delivery to catch up
-        self._due = _now() + 2 * self.interval
+            self.room = 0  # the next logging call waits for delivery to catch up
         return self._seq
 
     def _spool(self, entry: Points | Any) -> None:

@@ -51,8 +51,6 @@ class Run(MetricLogging, RunFiles, RunChildren):
         self._doc: RunDocument = doc
         workspace = experiment.workspace
         self._transport, self._pipeline = workspace._connection()
-        self._errors = self._pipeline.errors
-        self._enqueue_scalar = self._pipeline.enqueue_scalar
         self._limits = workspace.limits
         self._checks = MetricChecks(self._limits)
         # The same set as the checker's: `log`'s fast path reads it without a call.

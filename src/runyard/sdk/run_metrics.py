@@ -21,10 +21,7 @@ from runyard.core.metrics import (
 from runyard.sdk.metric_checks import MetricChecks
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from runyard.client.base import Transport
-    from runyard.client.delivery import RunErrors
     from runyard.client.pipeline import LoggingPipeline
     from runyard.core.limits import Limits
 
@@ -42,9 +39,6 @@ class MetricLogging:
     _id: str
     _limits: Limits
     _pipeline: LoggingPipeline
-    #: The pipeline's errors and enqueue_scalar, bound once: run.log is the hot path.
-    _errors: RunErrors
-    _enqueue_scalar: Callable[[str, str, Any, int | None, str], None]
     _transport: Transport
     _checks: MetricChecks
     _scalar_names: set[str]
@@ -66,11 +60,16 @@ class MetricLogging:
     # The calls of spec §2
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
         """Log a scalar (number, bool or string); logged again under a name it is a series."""
-        if self._errors.failed:
-            self._errors.raise_for(self._id)
+        pipeline = self._pipeline
+        if pipeline.failed:
+            pipeline.raise_errors(self._id)
         if type(value) is not float or step is not None or name not in self._scalar_names:
             value, step = self._checked_scalar(name, value, description, step)
-        self._enqueue_scalar(self._id, name, value, step, description)
+        # LoggingPipeline.enqueue_scalar, inlined: a call costs more than the rest of log.
+        queue = pipeline.queue
+        queue.append((self._id, name, value, step, _now(), description))
+        if len(queue) > pipeline.room:
+            pipeline.relieve()
 
     def _checked_scalar(
         self, name: str, value: Any, description: str, step: object

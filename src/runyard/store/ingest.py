@@ -191,68 +191,51 @@ def _metrics_for(
     return found
 
 
-def _rows(
-    metric_id: int, seq0: int, first_auto: int, batch: PointBatch
-) -> tuple[list[tuple[Any, ...]], int, int, Sequence[int]]:
-    """The rows to insert, the bit mask of their value types, the highest step, the steps.
-
-    A point without a step gets the one after the highest so far. Float-only batches
-    (the hot path) leave out the metric id, text and type, which the insert statement
-    carries as constants: fewer parameters bound per point.
-    """
+def _steps(first_auto: int, batch: PointBatch) -> tuple[Sequence[int], int]:
+    """The batch's steps, each missing one the one after the highest so far; the highest."""
     n = len(batch.values)
-    seqs = range(seq0, seq0 + n)
-    steps: Sequence[int]
     if batch.steps.count(None) == n:
-        steps = range(first_auto, first_auto + n)
-        top = first_auto + n - 1
-    else:
-        numbered = []
-        top = first_auto - 1
-        for s in batch.steps:
-            step = top + 1 if s is None else s
-            top = max(top, step)
-            numbered.append(step)
-        steps = numbered
-    values = batch.values
-    if set(map(type, values)) == {float} and not _has_negative_zero(values):
-        # SQLite turns NaN into NULL by itself; PostgreSQL keeps NaN.
-        fast: list[tuple[Any, ...]] = list(zip(steps, seqs, values, batch.times, strict=True))
-        return fast, FLOAT_ONLY, top, steps
+        return range(first_auto, first_auto + n), first_auto + n - 1
+    numbered = []
+    top = first_auto - 1
+    for s in batch.steps:
+        step = top + 1 if s is None else s
+        top = max(top, step)
+        numbered.append(step)
+    return numbered, top
+
+
+def _is_plain_floats(values: list[Any]) -> bool:
+    # `0.0 in values` is a C-speed scan that also matches -0.0; only then look closer.
+    if set(map(type, values)) != {float}:
+        return False
+    return 0.0 not in values or not any(v == 0.0 and math.copysign(1.0, v) < 0 for v in values)
+
+
+def _mixed_rows(
+    metric_id: int, seq0: int, steps: Sequence[int], batch: PointBatch
+) -> tuple[list[tuple[Any, ...]], int]:
+    """Rows of a batch holding more than plain floats; the bit mask of their value types."""
     mask = 0
     rows: list[tuple[Any, ...]] = []
-    for step, seq, value, t in zip(steps, seqs, values, batch.times, strict=True):
+    seqs = range(seq0, seq0 + len(batch.values))
+    for step, seq, value, t in zip(steps, seqs, batch.values, batch.times, strict=True):
         number, text, vtype = encode_value(value)
         mask |= 1 << vtype
         rows.append((metric_id, step, seq, number, text, vtype, t))
-    return rows, mask, top, steps
+    return rows, mask
 
 
-def _has_negative_zero(values: list[float]) -> bool:
-    # `0.0 in values` is a C-speed scan that also matches -0.0; only then look closer.
-    return 0.0 in values and any(v == 0.0 and math.copysign(1.0, v) < 0 for v in values)
+def _range_of_blocks(blocks: list[list[Any]]) -> tuple[float | None, float | None]:
+    """The lowest and highest value of block rows (which leave NaN out)."""
+    lows = [b[3] for b in blocks if b[3] is not None]
+    highs = [b[4] for b in blocks if b[4] is not None]
+    return (min(lows) if lows else None), (max(highs) if highs else None)
 
 
-def _numeric_range(
-    rows: list[tuple[Any, ...]], float_only: bool
-) -> tuple[float | None, float | None]:
-    if float_only:
-        numbers = [r[2] for r in rows if r[2] == r[2]]
-    else:
-        numbers = [
-            r[3] for r in rows if r[5] in NUMERIC_VTYPES and r[3] is not None and r[3] == r[3]
-        ]
+def _numeric_range(rows: list[tuple[Any, ...]]) -> tuple[float | None, float | None]:
+    numbers = [r[3] for r in rows if r[5] in NUMERIC_VTYPES and r[3] is not None and r[3] == r[3]]
     return (min(numbers), max(numbers)) if numbers else (None, None)
-
-
-def _rollup_input(
-    rows: list[tuple[Any, ...]], float_only: bool, batch: PointBatch, all_steps: Sequence[int]
-) -> tuple[Sequence[int], Sequence[int], Sequence[float]]:
-    """(seqs, steps, values) of the batch's numeric points, for its rollup blocks."""
-    if float_only:
-        return range(rows[0][1], rows[-1][1] + 1), all_steps, batch.values
-    numeric = [r for r in rows if r[5] in NUMERIC_VTYPES and r[3] is not None]
-    return [r[2] for r in numeric], [r[1] for r in numeric], [r[3] for r in numeric]
 
 
 def _check_batch(m: _Metric, batch: PointBatch, max_points: int) -> None:
@@ -270,33 +253,52 @@ def _check_batch(m: _Metric, batch: PointBatch, max_points: int) -> None:
         )
 
 
-def _add_batch(m: _Metric, batch: PointBatch) -> tuple[list[tuple[Any, ...]], bool, list[Any]]:
+def _add_batch(m: _Metric, batch: PointBatch) -> tuple[Iterable[tuple[Any, ...]], bool, list[Any]]:
     """The batch's point rows, whether they are float-only, its rollup block rows; the
-    metric's count, last point, range and types move on in memory."""
+    metric's count, last point, range and types move on in memory.
+
+    Float-only batches (the hot path) cost no Python work per point: their rows are the
+    columns zipped as the insert consumes them, without the metric id, text and type
+    (which the insert statement carries as constants), and their range comes from the
+    rollup blocks. SQLite turns NaN into NULL by itself; PostgreSQL keeps NaN.
+    """
     first_auto = 0 if m.max_step is None else m.max_step + 1
-    rows, mask, top, steps = _rows(m.id, m.count, first_auto, batch)
-    float_only = mask == FLOAT_ONLY
-    if float_only:
-        step, _, value, _ = rows[-1]
-        m.last = (step, value, None, 0)
+    steps, top = _steps(first_auto, batch)
+    n = len(batch.values)
+    seqs = range(m.count, m.count + n)
+    rows: Iterable[tuple[Any, ...]]
+    if _is_plain_floats(batch.values):
+        mask = FLOAT_ONLY
+        rows = zip(steps, seqs, batch.values, batch.times, strict=True)
+        m.last = (steps[-1], batch.values[-1], None, 0)
+        blocks = rollup_rows(m.id, seqs, steps, batch.values)
+        low, high = _range_of_blocks(blocks)
     else:
-        m.last = rows[-1][1:2] + rows[-1][3:6]
-    blocks: list[Any] = []
-    if m.count + len(batch.values) > ROLLUP_BLOCK:
-        seqs, numeric_steps, values = _rollup_input(rows, float_only, batch, steps)
-        if values:
-            blocks = [b for b in rollup_rows(m.id, seqs, numeric_steps, values) if b[1] > 0]
-    low, high = _numeric_range(rows, float_only)
+        mixed, mask = _mixed_rows(m.id, m.count, steps, batch)
+        rows = mixed
+        m.last = mixed[-1][1:2] + mixed[-1][3:6]
+        numeric = [r for r in mixed if r[5] in NUMERIC_VTYPES and r[3] is not None]
+        blocks = (
+            rollup_rows(
+                m.id, [r[2] for r in numeric], [r[1] for r in numeric], [r[3] for r in numeric]
+            )
+            if numeric
+            else []
+        )
+        low, high = _numeric_range(mixed)
+    # The first block is written once the metric holds ROLLUP_BLOCK points, from its stored
+    # points (_first_blocks): a metric logged a few times never writes one.
+    blocks = [b for b in blocks if b[1] > 0]
     if m.min_value is not None and m.max_value is not None:
         low = m.min_value if low is None else min(low, m.min_value)
         high = m.max_value if high is None else max(high, m.max_value)
     m.min_value, m.max_value = low, high
-    m.count += len(batch.values)
+    m.count += n
     m.value_types |= mask
     m.max_step = top if m.max_step is None else max(top, m.max_step)
     m.description = batch.description or m.description
     m.touched = True
-    return rows, float_only, blocks
+    return rows, mask == FLOAT_ONLY, blocks
 
 
 def _add_single(m: _Metric, batch: PointBatch, singles: list[tuple[Any, ...]]) -> list[Any] | None:
@@ -339,7 +341,7 @@ def _is_single_float(batch: PointBatch) -> bool:
 
 def _insert_rows(
     conn: Connection,
-    floats: list[tuple[int, list[tuple[Any, ...]]]],
+    floats: list[tuple[int, Iterable[tuple[Any, ...]]]],
     singles: list[tuple[Any, ...]],
     mixed: list[tuple[Any, ...]],
 ) -> None:
@@ -436,7 +438,7 @@ def write_points(
     An empty batch still creates its metric.
     """
     found = _metrics_for(conn, run_pk, batches)
-    floats: list[tuple[int, list[tuple[Any, ...]]]] = []
+    floats: list[tuple[int, Iterable[tuple[Any, ...]]]] = []
     singles: list[tuple[Any, ...]] = []
     mixed: list[tuple[Any, ...]] = []
     blocks = RollupBlocks()
