@@ -50,9 +50,11 @@ run: $(RUN_STAMP) ui
 	@echo "runyard studio: http://127.0.0.1:8765/"
 	$(BIN)/runyard server --host 127.0.0.1 --port 8765
 
-## test: the whole test suite (SQLite and PostgreSQL at 127.0.0.1:5432, database test)
+## test: the whole test suite (SQLite and PostgreSQL at 127.0.0.1:5432, database test), in
+## TEST_WORKERS parallel workers, one test module per worker at a time (TEST_WORKERS=0: serial)
+TEST_WORKERS ?= 3
 test: $(DEV_STAMP) ui
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 ## lint: ruff (lint + format check) and mypy --strict on src/
 lint: $(DEV_STAMP)
