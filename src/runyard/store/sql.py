@@ -32,10 +32,11 @@ from runyard.core.run_table import (
     TableValuesQuery,
 )
 from runyard.core.status import TERMINAL, Status, check_transition, parse_status
-from runyard.store.base import TrackingStore
+from runyard.store.base import LifecycleStore, TrackingStore
 from runyard.store.changes import notify_run_changed
 from runyard.store.database import Database
 from runyard.store.documents import experiment_info, load_documents
+from runyard.store.lifecycle import RunLifecycle
 from runyard.store.run_table import newest_run_pk, run_states, run_table_page, table_values
 from runyard.store.schema import (
     experiments,
@@ -49,7 +50,7 @@ from runyard.store.sql_data import RunData
 from runyard.store.sql_models import ModelVersions
 
 
-class SqlTrackingStore(RunData, ModelVersions, TrackingStore):
+class SqlTrackingStore(RunData, RunLifecycle, ModelVersions, TrackingStore, LifecycleStore):
     """Runs, metrics and registered models of one workspace in SQLite or PostgreSQL."""
 
     def __init__(
@@ -268,12 +269,13 @@ class SqlTrackingStore(RunData, ModelVersions, TrackingStore):
                 parent_pk=parent_pk,
                 limit=limit,
                 page_token=page_token,
+                dialect=conn.dialect.name,
             )
             docs = load_documents(conn, query)
             if len(docs) <= limit:
                 return docs, None
             docs = docs[:limit]
-            if run_filter.order_by_metric is not None:
+            if run_filter.order or run_filter.order_by_metric is not None:
                 return docs, str(int(page_token or 0) + limit)
             return docs, str(self._run_pk(conn, docs[-1].run_id))
 
