@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from runyard.core.errors import RunyardError
@@ -61,7 +61,7 @@ def create_mlflow_app(authorize: Authorize, version: str = "2.0") -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
     @app.api_route("/{endpoint:path}", methods=["GET", "POST", "PATCH", "DELETE"])
-    async def dispatch(request: Request, endpoint: str) -> JSONResponse:
+    async def dispatch(request: Request, endpoint: str) -> Response:
         workspace = request.path_params.get("workspace", DEFAULT_WORKSPACE)
         method = "GET" if request.method == "GET" else "POST"
         found = find(version, method, endpoint.strip("/"))
@@ -81,6 +81,8 @@ def create_mlflow_app(authorize: Authorize, version: str = "2.0") -> FastAPI:
             return error_response(exc)
         except RunyardError as exc:
             return error_response(from_runyard(exc))
+        if isinstance(answer, Response):  # a handler that wrote its JSON itself
+            return answer
         return JSONResponse(answer)
 
     return app

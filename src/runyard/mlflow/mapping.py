@@ -8,6 +8,7 @@ sides read the same value. The REST routes and the coming in-process plugin shar
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import datetime
@@ -128,6 +129,31 @@ def metric_value_to_json(stored: object) -> float | str:
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
     return value
+
+
+_NON_FINITE = {math.inf: '"Infinity"', -math.inf: '"-Infinity"'}
+
+
+def metric_points_json(
+    key: str, steps: list[int], values: list[Any], times: list[float]
+) -> list[str]:
+    """Metric messages as JSON text, one per point: a long history is written straight to
+    text (a float's repr is valid JSON) rather than through a dict per point."""
+    name = json.dumps(key)
+    found = []
+    for step, value, when in zip(steps, values, times, strict=True):
+        if value != value:
+            text = '"NaN"'
+        elif value in _NON_FINITE:
+            text = _NON_FINITE[value]
+        elif isinstance(value, (int, float)):
+            text = repr(float(value))
+        else:
+            raise TypeError(f"an MLflow metric is a number; runyard holds {value!r}")
+        found.append(
+            f'{{"key":{name},"value":{text},"timestamp":{round(when * 1000)},"step":{step}}}'
+        )
+    return found
 
 
 def metric_value_from_json(value: object) -> float:

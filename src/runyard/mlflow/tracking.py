@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
+
+from starlette.responses import Response
 
 from runyard.core.entities import NewRun, RunDocument
 from runyard.core.errors import ConflictError, NotFoundError, RunyardError
@@ -15,7 +18,7 @@ from runyard.core.tags import validate_params, validate_tags
 from runyard.mlflow import mapping
 from runyard.mlflow.endpoints import Access, max_results, required_arg, route, string
 from runyard.mlflow.errors import MlflowError, invalid
-from runyard.mlflow.run_messages import run_messages
+from runyard.mlflow.run_messages import lifecycle_store, run_messages
 from runyard.store.base import TrackingStore
 
 #: MLflow's log-batch limits (mlflow/utils/validation.py).
@@ -229,6 +232,16 @@ def _log_points(store: TrackingStore, run_id: str, batches: list[PointBatch]) ->
         store.log_points(run_id, list(merged.values()))
 
 
+def _check_writable(store: TrackingStore, run_id: str) -> None:
+    """What active_run checks, without loading the document (the hot metric paths)."""
+    try:
+        deleted = lifecycle_store(store).is_run_deleted(run_id)
+    except NotFoundError:
+        raise MlflowError("RESOURCE_DOES_NOT_EXIST", f"Run '{run_id}' not found") from None
+    if deleted:
+        raise invalid(f"The run {run_id} must be in the 'active' state. Current state is deleted.")
+
+
 def active_run(store: TrackingStore, run_id: str) -> RunDocument:
     """A run that may be written to: a deleted run is read-only until restored, as in MLflow."""
     doc = run_document(store, run_id)
@@ -242,7 +255,7 @@ def log_metric(access: Access, body: dict[str, Any]) -> dict[str, Any]:
     run_id = string(body, "run_id", required=False) or string(body, "run_uuid")
     assert run_id is not None
     _, batch = _metric_batch(body)
-    active_run(access.store, run_id)
+    _check_writable(access.store, run_id)
     _log_points(access.store, run_id, [batch])
     return {}
 
@@ -358,6 +371,10 @@ def log_batch(access: Access, body: dict[str, Any]) -> dict[str, Any]:
     checked_params = validate_params(param_values, access.store.limits)
     tag_values = _tag_list(tags)
     _check_tag_values(tag_values)
+    if not checked_params and not tag_values:
+        _check_writable(access.store, run_id)
+        _log_points(access.store, run_id, batches)
+        return {}
     doc = active_run(access.store, run_id)
     for key, value in checked_params.items():
         if key in doc.params and doc.params[key] != value:
@@ -375,7 +392,7 @@ def log_batch(access: Access, body: dict[str, Any]) -> dict[str, Any]:
 
 
 @route("GET", "metrics/get-history", Role.READER)
-def get_metric_history(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+def get_metric_history(access: Access, body: dict[str, Any]) -> Response:
     run_id = string(body, "run_id", required=False) or string(body, "run_uuid")
     assert run_id is not None
     key = string(body, "metric_key")
@@ -389,20 +406,15 @@ def get_metric_history(access: Access, body: dict[str, Any]) -> dict[str, Any]:
         everything, more = access.store.get_metric_series_page(
             run_id, [key], page_token=None if token is None else str(token), page_size=size
         )
-    points: list[dict[str, Any]] = []
+    points: list[str] = []
     for series in everything:
         if series.kind != MetricKind.SCALAR or series.column:
             continue
-        points.extend(
-            {
-                "key": key,
-                "value": mapping.metric_value_to_json(v),
-                "timestamp": mapping.seconds_to_ms(t),
-                "step": s,
-            }
-            for s, v, t in zip(series.steps, series.values, series.times, strict=True)
-        )
-    answer: dict[str, Any] = {"metrics": points}
-    if more:
-        answer["next_page_token"] = more
-    return answer
+        try:
+            points.extend(
+                mapping.metric_points_json(key, series.steps, series.values, series.times)
+            )
+        except TypeError as exc:
+            raise invalid(f"Metric '{key}' is not an MLflow metric: {exc}") from None
+    token = "" if not more else f',"next_page_token":{json.dumps(more)}'
+    return Response(f'{{"metrics":[{",".join(points)}]{token}}}', media_type="application/json")

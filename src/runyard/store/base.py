@@ -235,6 +235,11 @@ class LifecycleStore(ABC):
         """Delete a run (kept, left out of searches unless asked for) or restore it."""
 
     @abstractmethod
+    def is_run_deleted(self, run_id: str) -> bool:
+        """Whether the run is deleted (NotFoundError if unknown): one indexed read, for the
+        write paths that must refuse a deleted run without loading its document."""
+
+    @abstractmethod
     def set_experiment_tag(self, name: str, key: str, value: str) -> None:
         """Add or overwrite an experiment tag."""
 

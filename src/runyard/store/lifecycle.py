@@ -53,6 +53,13 @@ class RunLifecycle:
             )
             notify_run_changed(conn, run_id)
 
+    def is_run_deleted(self, run_id: str) -> bool:
+        """Whether the run is deleted (NotFoundError if unknown)."""
+        with self.db.read() as conn:
+            pk = self._run_pk(conn, run_id)
+            deleted = conn.execute(select(runs.c.deleted_time).where(runs.c.id == pk)).scalar()
+            return deleted is not None
+
     def _experiment_pk(self, conn: Connection, name: str) -> int:
         row = self._experiment_row(conn, name, lock=True)
         if row is None:
