@@ -198,3 +198,21 @@ def test_view_types_choose_active_deleted_or_all(seeded: tuple[Door, str]) -> No
         for view in (ViewType.ACTIVE_ONLY, ViewType.DELETED_ONLY, ViewType.ALL)
     ]
     assert counts == [3, 1, 4]
+    deleted = door.mlflow.search_runs(
+        [experiment_id], "attributes.lifecycle_stage = 'deleted'", run_view_type=ViewType.ALL
+    )
+    assert [r.info.run_name for r in deleted] == ["r3"]
+
+
+def test_user_id_and_the_mlflow_user_tag_filter_on_the_submitter(door: Door) -> None:
+    client = door.mlflow
+    experiment_id = client.create_experiment("users")
+    client.create_run(experiment_id, run_name="ann's", tags={"mlflow.user": "ann"})
+    client.create_run(experiment_id, run_name="bob's", tags={"mlflow.user": "bob"})
+
+    def names(filter_string: str) -> list[str]:
+        return [r.info.run_name for r in client.search_runs([experiment_id], filter_string)]
+
+    assert names("attributes.user_id = 'ann'") == ["ann's"]
+    assert names("tags.mlflow.user LIKE 'b%'") == ["bob's"]
+    assert names("tags.`mlflow.user` != 'bob'") == ["ann's"]

@@ -164,7 +164,7 @@ def create_run(access: Access, body: dict[str, Any]) -> dict[str, Any]:
         display_name=run_name,
         description=fields.get(mapping.NOTE_TAG),
         run_type="mlflow",
-        submitted_by=body.get("user_id") or fields.get(mapping.USER_TAG),
+        submitted_by=fields.get(mapping.USER_TAG) or body.get("user_id"),
         tags=validate_tags(plain, access.store.limits),
     )
     [doc] = access.store.create_runs([new])

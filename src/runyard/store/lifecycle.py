@@ -35,6 +35,8 @@ class RunLifecycle:
 
     db: Database
     workspace_id: int
+    #: run id -> row id of this workspace's runs, filled by lookups and searches.
+    _run_pks: dict[str, int]
 
     def _run_pk(self, conn: Connection, run_id: str, *, lock: bool = False) -> int:
         raise NotImplementedError
@@ -113,15 +115,26 @@ class RunLifecycle:
             notify_run_changed(conn, run_id)
 
     def _pks(self, conn: Connection, run_ids: Sequence[str]) -> dict[int, str]:
-        found: dict[int, str] = {}
+        found = {self._run_pks[r]: r for r in run_ids if r in self._run_pks}
+        run_ids = [r for r in run_ids if r not in self._run_pks]
+        if not run_ids:
+            return found
+        # By run id through its unique index, then kept to the workspace's experiments in
+        # Python: any SQL form of the workspace test lets SQLite's planner walk the
+        # experiment's runs instead.
+        mine = set(
+            conn.execute(
+                select(experiments.c.id).where(experiments.c.workspace_id == self.workspace_id)
+            ).scalars()
+        )
         for start in range(0, len(run_ids), _CHUNK):
             chunk = list(run_ids[start : start + _CHUNK])
             rows = conn.execute(
-                select(runs.c.id, runs.c.run_id)
-                .join(experiments, experiments.c.id == runs.c.experiment_id)
-                .where(runs.c.run_id.in_(chunk), experiments.c.workspace_id == self.workspace_id)
+                select(runs.c.id, runs.c.run_id, runs.c.experiment_id).where(
+                    runs.c.run_id.in_(chunk)
+                )
             )
-            found.update({pk: run_id for pk, run_id in rows})
+            found.update({pk: run_id for pk, run_id, exp in rows if exp in mine})
         return found
 
     def get_inputs(self, run_ids: Sequence[str]) -> dict[str, list[RunInput]]:

@@ -103,12 +103,14 @@ def attribute_column(key: str) -> Any:
 
 
 def _key_value(table: Any, cond: RunCondition, dialect: str) -> ColumnElement[bool]:
-    has_key = select(table.c.run_id).where(table.c.run_id == runs.c.id, table.c.key == cond.key)
+    # `id IN (runs with key = value)`, not a correlated EXISTS: the planner then reads the
+    # (key, value, run) index once and fetches those runs, instead of probing every run.
+    with_key = select(table.c.run_id).where(table.c.key == cond.key)
     if cond.op == "IS NULL":
-        return not_(has_key.exists())
+        return runs.c.id.not_in(with_key)
     if cond.op == "IS NOT NULL":
-        return has_key.exists()
-    return has_key.where(_compare(table.c.value, cond.op, cond.value, dialect)).exists()
+        return runs.c.id.in_(with_key)
+    return runs.c.id.in_(with_key.where(_compare(table.c.value, cond.op, cond.value, dialect)))
 
 
 def condition_clause(cond: RunCondition, dialect: str) -> ColumnElement[bool]:
@@ -140,8 +142,10 @@ def condition_clause(cond: RunCondition, dialect: str) -> ColumnElement[bool]:
 
 
 def conditions_clause(conds: Sequence[RunCondition], dialect: str) -> ColumnElement[bool]:
-    """All conditions AND-ed."""
-    return and_(*(condition_clause(c, dialect) for c in conds))
+    """All conditions AND-ed, the ones an index answers first and the metrics' latest
+    values (a probe per run) last."""
+    ordered = sorted(conds, key=lambda c: c.section == "metric")
+    return and_(*(condition_clause(c, dialect) for c in ordered))
 
 
 def order_clauses(orders: Sequence[RunOrder]) -> list[Any]:

@@ -35,7 +35,7 @@ from runyard.core.status import TERMINAL, Status, check_transition, parse_status
 from runyard.store.base import LifecycleStore, TrackingStore
 from runyard.store.changes import notify_run_changed
 from runyard.store.database import Database
-from runyard.store.documents import experiment_info, load_documents
+from runyard.store.documents import documents_for_rows, experiment_info, load_documents
 from runyard.store.lifecycle import RunLifecycle
 from runyard.store.run_table import newest_run_pk, run_states, run_table_page, table_values
 from runyard.store.schema import (
@@ -271,7 +271,10 @@ class SqlTrackingStore(RunData, RunLifecycle, ModelVersions, TrackingStore, Life
                 page_token=page_token,
                 dialect=conn.dialect.name,
             )
-            docs = load_documents(conn, query)
+            rows = conn.execute(query).all()
+            # What a search found is what its caller reads next (MLflow's run messages).
+            self._run_pks.update({r.run_id: r.id for r in rows})
+            docs = documents_for_rows(conn, rows)
             if len(docs) <= limit:
                 return docs, None
             docs = docs[:limit]
