@@ -298,7 +298,24 @@ def ingest_figures(url: str, quick: bool) -> dict[str, Any]:
             answer = http.post(f"{url}/api/2.0/mlflow/runs/log-batch", content=body)
             answers.append((time.perf_counter() - start) * 1000)
             answer.raise_for_status()
+    # Ingest as the server takes it: the same 1,000-metric bodies, encoded beforehand (the
+    # client's own protobuf encoding costs tens of ms a batch on either server).
+    bulk = [
+        message_to_json(
+            LogBatch(
+                run_id=run_id,
+                metrics=[Metric("raw", m.value, m.timestamp, m.step).to_proto() for m in metrics],
+            )
+        )
+        for metrics in payloads
+    ]
+    with httpx.Client(headers={"Content-Type": "application/json"}, timeout=600) as http:
+        start = time.perf_counter()
+        for body in bulk:
+            http.post(f"{url}/api/2.0/mlflow/runs/log-batch", content=body).raise_for_status()
+        raw_rate = batches * 1000 / (time.perf_counter() - start)
     return {
+        "raw_ingest_rate": raw_rate,
         "ingest_rate": ingest_rate,
         "batch10_p50": percentile(timings, 50),
         "batch10_p95": percentile(timings, 95),
@@ -398,11 +415,18 @@ def main(quick: bool) -> list[dict[str, Any]]:
     load = os.getloadavg()
     rows = [
         row(
-            "log_batch ingest (1,000 metrics a call)",
+            "log_batch ingest (1,000 metrics a call), through MlflowClient",
             r["ingest_rate"],
             "points/s",
             lower_is_better=False,
             mlflow=m["ingest_rate"],
+        ),
+        row(
+            "log_batch ingest (1,000 metrics a call), server answers (httpx)",
+            r["raw_ingest_rate"],
+            "points/s",
+            lower_is_better=False,
+            mlflow=m["raw_ingest_rate"],
         ),
         row(
             "one log_batch of 10 metrics, p50 server answer (httpx)",
@@ -442,7 +466,7 @@ def main(quick: bool) -> list[dict[str, Any]]:
             mlflow=m["history_raw_s"] * 1000,
         ),
     ]
-    wanted = {0: 20.0, 4: 10.0, 5: 10.0, 6: 10.0}
+    wanted = {0: 20.0, 1: 20.0, 5: 10.0, 6: 10.0, 7: 10.0}
     for index, ratio in wanted.items():
         got = rows[index]["ratio"]
         rows[index]["target"] = f"≥ {ratio:g}× MLflow"

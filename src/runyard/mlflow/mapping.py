@@ -131,29 +131,37 @@ def metric_value_to_json(stored: object) -> float | str:
     return value
 
 
-_NON_FINITE = {math.inf: '"Infinity"', -math.inf: '"-Infinity"'}
+_NON_FINITE_JSON = {"nan": '"NaN"', "inf": '"Infinity"', "-inf": '"-Infinity"'}
+
+
+def _number_texts(items: list[Any]) -> list[str]:
+    """Each number's text, written by the list's C repr in one call (a float's repr is JSON
+    but for nan and ±inf, which the caller spells MLflow's way)."""
+    if not items:
+        return []
+    return repr(items)[1:-1].split(", ")
 
 
 def metric_points_json(
     key: str, steps: list[int], values: list[Any], times: list[float]
 ) -> list[str]:
     """Metric messages as JSON text, one per point: a long history is written straight to
-    text (a float's repr is valid JSON) rather than through a dict per point."""
-    name = json.dumps(key)
-    found = []
-    for step, value, when in zip(steps, values, times, strict=True):
-        if value != value:
-            text = '"NaN"'
-        elif value in _NON_FINITE:
-            text = _NON_FINITE[value]
-        elif isinstance(value, (int, float)):
-            text = repr(float(value))
+    text, each column encoded in one call, rather than through a dict per point."""
+    numbers = []
+    for value in values:
+        if type(value) is float or type(value) is int:
+            numbers.append(value)
+        elif isinstance(value, (int, float)):  # bool: MLflow's metrics are numbers
+            numbers.append(float(value))
         else:
             raise TypeError(f"an MLflow metric is a number; runyard holds {value!r}")
-        found.append(
-            f'{{"key":{name},"value":{text},"timestamp":{round(when * 1000)},"step":{step}}}'
-        )
-    return found
+    texts = [_NON_FINITE_JSON.get(t, t) for t in _number_texts(numbers)]
+    stamps = _number_texts([round(t * 1000) for t in times])
+    head = f'{{"key":{json.dumps(key)},"value":'
+    return [
+        f'{head}{v},"timestamp":{t},"step":{s}}}'
+        for v, t, s in zip(texts, stamps, _number_texts(steps), strict=True)
+    ]
 
 
 def metric_value_from_json(value: object) -> float:
