@@ -220,26 +220,30 @@ def _metric_batch(item: object) -> tuple[str, PointBatch]:
     )
 
 
-def _log_points(store: TrackingStore, run_id: str, batches: list[PointBatch]) -> None:
-    """Points grouped per metric, in one transaction."""
+def _merged(batches: list[PointBatch]) -> list[PointBatch]:
+    """The points grouped per metric (one batch each), in their order."""
     merged: dict[str, PointBatch] = {}
     for batch in batches:
         into = merged.setdefault(batch.name, PointBatch(name=batch.name, kind=MetricKind.SCALAR))
         into.steps.extend(batch.steps)
         into.values.extend(batch.values)
         into.times.extend(batch.times)
-    if merged:
-        store.log_points(run_id, list(merged.values()))
+    return list(merged.values())
 
 
-def _check_writable(store: TrackingStore, run_id: str) -> None:
-    """What active_run checks, without loading the document (the hot metric paths)."""
+def _log_points(store: TrackingStore, run_id: str, batches: list[PointBatch]) -> None:
+    """Points grouped per metric, in one transaction."""
+    if batches:
+        store.log_points(run_id, _merged(batches))
+
+
+def _log_points_if_active(store: TrackingStore, run_id: str, batches: list[PointBatch]) -> None:
+    """Points of a metrics-only call: the run's check (exists, not deleted) and the points in
+    one transaction, without loading its document (the hot path of every training step)."""
     try:
-        deleted = lifecycle_store(store).is_run_deleted(run_id)
+        lifecycle_store(store).log_points_if_active(run_id, _merged(batches))
     except NotFoundError:
         raise MlflowError("RESOURCE_DOES_NOT_EXIST", f"Run '{run_id}' not found") from None
-    if deleted:
-        raise invalid(f"The run {run_id} must be in the 'active' state. Current state is deleted.")
 
 
 def active_run(store: TrackingStore, run_id: str) -> RunDocument:
@@ -255,8 +259,7 @@ def log_metric(access: Access, body: dict[str, Any]) -> dict[str, Any]:
     run_id = string(body, "run_id", required=False) or string(body, "run_uuid")
     assert run_id is not None
     _, batch = _metric_batch(body)
-    _check_writable(access.store, run_id)
-    _log_points(access.store, run_id, [batch])
+    _log_points_if_active(access.store, run_id, [batch])
     return {}
 
 
@@ -372,8 +375,7 @@ def log_batch(access: Access, body: dict[str, Any]) -> dict[str, Any]:
     tag_values = _tag_list(tags)
     _check_tag_values(tag_values)
     if not checked_params and not tag_values:
-        _check_writable(access.store, run_id)
-        _log_points(access.store, run_id, batches)
+        _log_points_if_active(access.store, run_id, batches)
         return {}
     doc = active_run(access.store, run_id)
     for key, value in checked_params.items():

@@ -235,9 +235,9 @@ class LifecycleStore(ABC):
         """Delete a run (kept, left out of searches unless asked for) or restore it."""
 
     @abstractmethod
-    def is_run_deleted(self, run_id: str) -> bool:
-        """Whether the run is deleted (NotFoundError if unknown): one indexed read, for the
-        write paths that must refuse a deleted run without loading its document."""
+    def log_points_if_active(self, run_id: str, batches: Sequence[PointBatch]) -> None:
+        """log_points for a run that is not deleted (ValidationError if it is), the check and
+        the points in one transaction: MLflow's log-batch refuses deleted runs."""
 
     @abstractmethod
     def set_experiment_tag(self, name: str, key: str, value: str) -> None:

@@ -12,10 +12,12 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from runyard.core.entities import LatestPoint, RunInput
-from runyard.core.errors import NotFoundError
-from runyard.core.metrics import MetricKind, ValueType, decode_value
+from runyard.core.errors import NotFoundError, ValidationError
+from runyard.core.limits import Limits
+from runyard.core.metrics import MetricKind, PointBatch, ValueType, decode_value
 from runyard.store.changes import notify_run_changed
 from runyard.store.database import Database
+from runyard.store.ingest import write_points
 from runyard.store.run_conditions import latest_seq
 from runyard.store.schema import (
     experiment_tags,
@@ -34,6 +36,7 @@ class RunLifecycle:
     """Mixin of SqlTrackingStore; the store provides the database, workspace and run lookup."""
 
     db: Database
+    limits: Limits
     workspace_id: int
     #: run id -> row id of this workspace's runs, filled by lookups and searches.
     _run_pks: dict[str, int]
@@ -55,12 +58,18 @@ class RunLifecycle:
             )
             notify_run_changed(conn, run_id)
 
-    def is_run_deleted(self, run_id: str) -> bool:
-        """Whether the run is deleted (NotFoundError if unknown)."""
-        with self.db.read() as conn:
+    def log_points_if_active(self, run_id: str, batches: Sequence[PointBatch]) -> None:
+        """log_points for a run that is not deleted (ValidationError if it is)."""
+        with self.db.write() as conn:
             pk = self._run_pk(conn, run_id)
             deleted = conn.execute(select(runs.c.deleted_time).where(runs.c.id == pk)).scalar()
-            return deleted is not None
+            if deleted is not None:
+                raise ValidationError(
+                    f"The run {run_id} must be in the 'active' state. Current state is deleted."
+                )
+            if batches:
+                write_points(conn, pk, batches, self.limits.max_points_per_metric)
+                notify_run_changed(conn, run_id)
 
     def _experiment_pk(self, conn: Connection, name: str) -> int:
         row = self._experiment_row(conn, name, lock=True)
