@@ -27,6 +27,7 @@ SCRIPTS = (
     "bench_get_metrics",
     "bench_search",
     "bench_server",
+    "bench_mlflow",
     "bench_many_metrics",
     "bench_streams",
     "bench_large_reads",

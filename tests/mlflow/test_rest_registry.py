@@ -395,7 +395,7 @@ def test_no_registry_endpoint_answers_malformed_input_with_a_server_error(
     door: Door, tmp_path: Path
 ) -> None:
     from runyard.mlflow.endpoints import ROUTES
-    from runyard.mlflow.registry import ARTIFACT_PATHS  # noqa: F401  (its routes are loaded)
+    from runyard.mlflow import registry  # noqa: F401  (its routes are loaded)
 
     client = door.mlflow
     run_id = _run_with_model(door, tmp_path)
@@ -415,7 +415,7 @@ def test_no_registry_endpoint_answers_malformed_input_with_a_server_error(
     api = f"{door.url}/api/2.0/mlflow"
     registry_routes = [
         (method, path)
-        for method, path in ROUTES
+        for _, method, path in ROUTES
         if path.startswith(("registered-models/", "model-versions/"))
     ]
     assert len(registry_routes) == 21

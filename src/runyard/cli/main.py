@@ -133,12 +133,16 @@ def run() -> None:
 @click.option("-e", "--experiment-name", required=True)
 @click.option("--status", default=None, help="Only runs with this status.")
 @click.option("--last", type=int, default=None, help="Only the newest N runs.")
+@click.option(
+    "--include-deleted", is_flag=True, help="Also runs deleted through MLflow (deletedUtc set)."
+)
 @workspace_option
 @output_options
 def run_list(
     experiment_name: str,
     status: str | None,
     last: int | None,
+    include_deleted: bool,
     config: Path | None,
     output: str,
     query: str | None,
@@ -147,7 +151,7 @@ def run_list(
     exp = Experiment(open_workspace(config), experiment_name)
     exp.workspace.transport.store.get_experiment(experiment_name)
     rows = []
-    for found in exp.get_runs(status=status):
+    for found in exp.get_runs(status=status, include_deleted=include_deleted):
         rows.append(found.document())  # the search page holds it: no request per run
         if last is not None and len(rows) >= last:
             break

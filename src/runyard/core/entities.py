@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -38,6 +39,8 @@ class ExperimentInfo(_Document):
     run_count: int = 0
     active_run_count: int = 0
     last_activity_utc: datetime | None = None
+    #: Experiment tags (MLflow's; runyard's SDK reads them too).
+    tags: dict[str, str] = Field(default_factory=dict)
 
 
 class RunError(_Document):
@@ -79,6 +82,9 @@ class RunDocument(_Document):
     #: (present because v1 code reads `details["inputDatasets"]`).
     input_datasets: list[dict[str, Any]] = Field(default_factory=list)
     output_datasets: list[dict[str, Any]] = Field(default_factory=list)
+    #: When the run was deleted (MLflow's lifecycle stage "deleted"); deleted runs are kept,
+    #: left out of searches unless asked for, and can be restored.
+    deleted_utc: datetime | None = None
 
 
 class NewRun(BaseModel):
@@ -110,6 +116,83 @@ class MetricCondition(BaseModel):
     value: float
 
 
+class RunInput(BaseModel):
+    """A dataset a run read (MLflow's DatasetInput): the dataset's fields as given (name,
+    digest, source_type, source, schema, profile) and the input's tags."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    digest: str
+    dataset: dict[str, Any] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def context(self) -> str | None:
+        """The input's `mlflow.data.context` tag ("training", "eval"...): searches use it."""
+        return self.tags.get("mlflow.data.context")
+
+
+@dataclass(frozen=True, slots=True)
+class LatestPoint:
+    """A scalar metric's latest point as MLflow defines it (highest step, then latest time).
+    A plain dataclass: a search page builds a thousand of them from trusted rows."""
+
+    name: str
+    step: int
+    value: float | int | bool
+    time: float
+
+
+RunSection = Literal["metric", "param", "tag", "attribute", "dataset"]
+RunConditionOp = Literal[
+    "<", "<=", ">", ">=", "=", "!=", "LIKE", "ILIKE", "IN", "NOT IN", "IS NULL", "IS NOT NULL"
+]
+#: The run fields a condition or an order may name in the "attribute" section (times in
+#: seconds since the epoch; `start_time` falls back to the creation time as documents do).
+RUN_ATTRIBUTES = (
+    "run_id",
+    "display_name",
+    "status",
+    "submitted_by",
+    "description",
+    "parent_run_id",
+    "experiment_id",
+    "start_time",
+    "end_time",
+    "deleted",
+)
+#: The dataset fields a condition may name in the "dataset" section.
+DATASET_FIELDS = ("name", "digest", "context")
+
+
+class RunCondition(BaseModel):
+    """One comparison of a search: a metric's latest value (highest step, then latest time),
+    a param, a tag, a run attribute or an input dataset's field against a value.
+
+    `value` is a number for metrics and numeric attributes, a tuple for IN / NOT IN, text
+    otherwise, and unused for IS NULL / IS NOT NULL. LIKE patterns use SQL's % and _.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    section: RunSection
+    key: str
+    op: RunConditionOp
+    value: float | str | tuple[str, ...] | None = None
+
+
+class RunOrder(BaseModel):
+    """One sort term of a search: a metric's latest value, a param, a tag or an attribute.
+    Runs without the value come last in either direction."""
+
+    model_config = ConfigDict(frozen=True)
+
+    section: Literal["metric", "param", "tag", "attribute"]
+    key: str
+    ascending: bool = True
+
+
 class RunFilter(BaseModel):
     """Which runs a search returns. Every field narrows; None means "any"."""
 
@@ -130,6 +213,15 @@ class RunFilter(BaseModel):
     #: Order by the last value of this scalar metric (runs without it come last).
     order_by_metric: str | None = None
     ascending: bool = False
+    #: Several experiments at once (by id), beside or instead of `experiment_name`.
+    experiment_ids: tuple[int, ...] = ()
+    #: Deleted runs are left out unless asked for: "deleted" only, or "all".
+    lifecycle: Literal["active", "deleted", "all"] = "active"
+    #: MLflow-grade conditions, all of which must hold.
+    conditions: tuple[RunCondition, ...] = ()
+    #: Sort terms; with any, pages are offsets and the order ends with start time (newest
+    #: first) then run id, as MLflow's does.
+    order: tuple[RunOrder, ...] = ()
 
 
 def run_changes(

@@ -13,13 +13,24 @@ import json
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from runyard.core.errors import RunyardError
 from runyard.core.names import DEFAULT_WORKSPACE, MLFLOW_WORKSPACE_PREFIX
-from runyard.mlflow import artifacts, logged_models, registry, tracking  # noqa: F401  (endpoints)
-from runyard.mlflow.endpoints import Authorize, authorization, find_route
+from runyard.mlflow import (  # noqa: F401  (each registers its endpoints)
+    artifacts,
+    experiment_search,
+    history_bulk,
+    inputs,
+    lifecycle,
+    logged_models,
+    registry,
+    run_search,
+    server_info,
+    tracking,
+)
+from runyard.mlflow.endpoints import API_VERSIONS, Authorize, authorization, find_route
 from runyard.mlflow.errors import MlflowError, error_response, from_runyard, invalid
 
 #: The path prefix of a non-default workspace's tracking URI: http://host:port/mlflow/<ws>.
@@ -31,7 +42,7 @@ async def _body(request: Request) -> dict[str, Any]:
     args: dict[str, Any] = {}
     for key in request.query_params:
         values = request.query_params.getlist(key)
-        args[key] = values if len(values) > 1 or key in ("experiment_ids",) else values[0]
+        args[key] = values if len(values) > 1 or key in ("experiment_ids", "run_ids") else values[0]
     raw = await request.body()
     if raw.strip():
         try:
@@ -44,19 +55,24 @@ async def _body(request: Request) -> dict[str, Any]:
     return args
 
 
-def create_mlflow_app(authorize: Authorize) -> FastAPI:
-    """The sub-application: one dispatcher over the endpoint table, errors in MLflow's shape."""
+def create_mlflow_app(authorize: Authorize, version: str = "2.0") -> FastAPI:
+    """The sub-application of one API version: a dispatcher over the endpoint table, errors
+    in MLflow's shape. What runyard does not implement (traces, prompts, gateway, scorers,
+    webhooks...) answers ENDPOINT_NOT_FOUND with 404, the status MLflow's server gives."""
+    if version not in API_VERSIONS:
+        raise ValueError(f"unknown MLflow API version {version!r}; known: {API_VERSIONS}")
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
     @app.api_route("/{endpoint:path}", methods=["GET", "POST", "PATCH", "DELETE"])
-    async def dispatch(request: Request, endpoint: str) -> JSONResponse:
+    async def dispatch(request: Request, endpoint: str) -> Response:
         workspace = request.path_params.get("workspace", DEFAULT_WORKSPACE)
-        found = find_route(request.method, endpoint.strip("/"))
+        found = find_route(version, request.method, endpoint.strip("/"))
         try:
             if found is None:
                 raise MlflowError(
                     "ENDPOINT_NOT_FOUND",
-                    f"{request.method} /api/2.0/mlflow/{endpoint} is not implemented by runyard",
+                    f"{request.method} /api/{version}/mlflow/{endpoint} is not implemented by "
+                    "runyard (see the README's list of MLflow endpoints it does not serve)",
                 )
             role, handler, ids = found
             body = {**await _body(request), **ids}
@@ -67,6 +83,8 @@ def create_mlflow_app(authorize: Authorize) -> FastAPI:
             return error_response(exc)
         except RunyardError as exc:
             return error_response(from_runyard(exc))
+        if isinstance(answer, Response):  # a handler that wrote its JSON itself
+            return answer
         return JSONResponse(answer)
 
     return app

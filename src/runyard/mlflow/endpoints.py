@@ -44,16 +44,24 @@ class Access(Protocol):
 #: error. Passed in so that this layer does not import the server that mounts it.
 Authorize = Callable[[str, str | None, Role], Access]
 Handler = Callable[[Access, dict[str, Any]], Any]
-ROUTES: dict[tuple[str, str], tuple[Role, Handler]] = {}
-#: Endpoints with ids in their path (`logged-models/{model_id}`), by their real method.
-PATTERNS: list[tuple[str, re.Pattern[str], Role, Handler]] = []
+#: (API version, method, path below /api/<version>/mlflow/) -> (role needed, handler).
+ROUTES: dict[tuple[str, str, str], tuple[Role, Handler]] = {}
+#: Endpoints with ids in their path (`logged-models/{model_id}`): version, real method,
+#: the path as a pattern.
+PATTERNS: list[tuple[str, str, re.Pattern[str], Role, Handler]] = []
+#: The versions of MLflow's REST API the server mounts (/api/2.0/mlflow, /api/3.0/mlflow).
+API_VERSIONS = ("2.0", "3.0")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
-def route(method: str, path: str, role: Role) -> Callable[[Handler], Handler]:
+def route(
+    method: str, path: str, role: Role, *, version: str = "2.0"
+) -> Callable[[Handler], Handler]:
     """Register a handler for one MLflow endpoint (the body is JSON or the query string).
 
     `{name}` in the path matches one path segment, handed to the handler as `body[name]`."""
+    if version not in API_VERSIONS:
+        raise ValueError(f"unknown MLflow API version {version!r}; known: {API_VERSIONS}")
 
     def register(handler: Handler) -> Handler:
         if "{" in path:
@@ -61,27 +69,27 @@ def route(method: str, path: str, role: Role) -> Callable[[Handler], Handler]:
                 _PLACEHOLDER.sub(r"(?P<\1>[^/]+)", part) if "{" in part else re.escape(part)
                 for part in path.split("/")
             )
-            PATTERNS.append((method, re.compile(pattern), role, handler))
+            PATTERNS.append((version, method, re.compile(pattern), role, handler))
         else:
-            ROUTES[(method, path)] = (role, handler)
+            ROUTES[(version, method, path)] = (role, handler)
         return handler
 
     return register
 
 
-def find_route(method: str, path: str) -> tuple[Role, Handler, dict[str, str]] | None:
+def find_route(version: str, method: str, path: str) -> tuple[Role, Handler, dict[str, str]] | None:
     """The endpoint a request reaches, with the ids its path holds. One path may take several
     verbs (registered-models/alias: GET, POST, DELETE); otherwise a plain endpoint registered
     for POST answers any verb, and one for GET answers POST too: MLflow's clients POST some
     searches and GET others."""
-    fallbacks = [("POST", path)] + ([("GET", path)] if method == "POST" else [])
-    for key in ((method, path), *fallbacks):
-        if key in ROUTES:
-            role, handler = ROUTES[key]
-            return role, handler, {}
-    for wanted, pattern, role, handler in PATTERNS:
+    fallbacks = ["POST"] + (["GET"] if method == "POST" else [])
+    for wanted in (method, *fallbacks):
+        found = ROUTES.get((version, wanted, path))
+        if found is not None:
+            return found[0], found[1], {}
+    for at, wanted, pattern, role, handler in PATTERNS:
         match = pattern.fullmatch(path)
-        if match and wanted == method:
+        if match and at == version and wanted == method:
             return role, handler, match.groupdict()
     return None
 
@@ -125,3 +133,46 @@ def integer(body: dict[str, Any], name: str, default: int | None = None) -> int 
         raise invalid(
             f"Invalid value {value!r} for parameter '{name}': expected an integer"
         ) from None
+
+
+def view_type(body: dict[str, Any], name: str) -> str:
+    """MLflow's ViewType argument: ACTIVE_ONLY (the default), DELETED_ONLY or ALL."""
+    view = body.get(name) or "ACTIVE_ONLY"
+    if view in (1, "1"):
+        view = "ACTIVE_ONLY"
+    elif view in (2, "2"):
+        view = "DELETED_ONLY"
+    elif view in (3, "3"):
+        view = "ALL"
+    if view not in ("ACTIVE_ONLY", "DELETED_ONLY", "ALL"):
+        raise invalid(f"Invalid {name} {view!r}; allowed: ACTIVE_ONLY, DELETED_ONLY, ALL")
+    return str(view)
+
+
+def max_results(body: dict[str, Any], default: int, most: int) -> int:
+    """The max_results argument, within MLflow's bounds for the endpoint."""
+    wanted = integer(body, "max_results", default)
+    assert wanted is not None
+    if wanted < 1 or wanted > most:
+        raise invalid(
+            f"Invalid value {wanted} for parameter 'max_results' supplied. It must be at "
+            f"most {most}, and at least 1."
+        )
+    return wanted
+
+
+def offset_token(body: dict[str, Any]) -> int:
+    """The page_token argument of a listing paged by offset (runyard's tokens are offsets)."""
+    token = body.get("page_token") or "0"
+    if not isinstance(token, str | int) or not str(token).isdigit():
+        raise invalid(f"Invalid page token {token!r}: pass the next_page_token of a previous page")
+    return int(token)
+
+
+def page_of(
+    items: list[Any], body: dict[str, Any], default: int, most: int
+) -> tuple[list[Any], str]:
+    """One page of a listing held in memory, and the next page's token ('' at the end)."""
+    start = offset_token(body)
+    end = start + max_results(body, default, most)
+    return items[start:end], (str(end) if end < len(items) else "")

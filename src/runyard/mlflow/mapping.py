@@ -31,15 +31,26 @@ Model names follow runyard's (Azure's) rule, stricter than MLflow's: letters, di
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from datetime import datetime
 from typing import Any
 
-from runyard.core.entities import ExperimentInfo, RunDocument
+from runyard.core.entities import (
+    ExperimentInfo,
+    LatestPoint,
+    RunCondition,
+    RunDocument,
+    RunInput,
+    RunOrder,
+)
 from runyard.core.logged_models import LoggedModel, ModelLink
 from runyard.core.registry import ModelVersion, RegisteredModel
 from runyard.core.status import Status
 from runyard.mlflow.artifact_paths import logged_model_artifact_uri, run_artifact_uri
+from runyard.mlflow.errors import invalid
+from runyard.mlflow.search import Clause, Order
 
 RUN_NAME_TAG = "mlflow.runName"
 PARENT_RUN_TAG = "mlflow.parentRunId"
@@ -146,6 +157,39 @@ def metric_value_to_json(stored: object) -> float | str:
     return value
 
 
+_NON_FINITE_JSON = {"nan": '"NaN"', "inf": '"Infinity"', "-inf": '"-Infinity"'}
+
+
+def _number_texts(items: list[Any]) -> list[str]:
+    """Each number's text, written by the list's C repr in one call (a float's repr is JSON
+    but for nan and ±inf, which the caller spells MLflow's way)."""
+    if not items:
+        return []
+    return repr(items)[1:-1].split(", ")
+
+
+def metric_points_json(
+    key: str, steps: list[int], values: list[Any], times: list[float]
+) -> list[str]:
+    """Metric messages as JSON text, one per point: a long history is written straight to
+    text, each column encoded in one call, rather than through a dict per point."""
+    numbers = []
+    for value in values:
+        if type(value) is float or type(value) is int:
+            numbers.append(value)
+        elif isinstance(value, (int, float)):  # bool: MLflow's metrics are numbers
+            numbers.append(float(value))
+        else:
+            raise TypeError(f"an MLflow metric is a number; runyard holds {value!r}")
+    texts = [_NON_FINITE_JSON.get(t, t) for t in _number_texts(numbers)]
+    stamps = _number_texts([round(t * 1000) for t in times])
+    head = f'{{"key":{json.dumps(key)},"value":'
+    return [
+        f'{head}{v},"timestamp":{t},"step":{s}}}'
+        for v, t, s in zip(texts, stamps, _number_texts(steps), strict=True)
+    ]
+
+
 def metric_value_from_json(value: object) -> float:
     """A metric value as MLflow's clients send it (number or the non-finite spellings)."""
     if isinstance(value, bool):
@@ -168,7 +212,7 @@ def experiment_to_mlflow(info: ExperimentInfo) -> dict[str, Any]:
         "lifecycle_stage": "deleted" if info.archived else "active",
         "creation_time": created,
         "last_update_time": updated,
-        "tags": [],
+        "tags": [{"key": k, "value": v} for k, v in sorted(info.tags.items())],
     }
 
 
@@ -183,7 +227,7 @@ def run_info_to_mlflow(doc: RunDocument) -> dict[str, Any]:
         "status": status_to_mlflow(doc.status),
         "start_time": to_ms(doc.start_time_utc or doc.created_utc),
         "artifact_uri": run_artifact_uri(doc.run_id),
-        "lifecycle_stage": "active",
+        "lifecycle_stage": "deleted" if doc.deleted_utc is not None else "active",
     }
     end = to_ms(doc.end_time_utc)
     if end is not None:
@@ -191,16 +235,34 @@ def run_info_to_mlflow(doc: RunDocument) -> dict[str, Any]:
     return info
 
 
-def run_to_mlflow(doc: RunDocument, metrics: list[dict[str, Any]]) -> dict[str, Any]:
-    """An MLflow Run message: info and data (latest metrics, params, tags)."""
+def latest_to_mlflow(points: list[LatestPoint]) -> list[dict[str, Any]]:
+    """MLflow's latest metrics of a run (Metric messages)."""
+    return [
+        {
+            "key": p.name,
+            "value": metric_value_to_json(p.value),
+            "timestamp": seconds_to_ms(p.time),
+            "step": p.step,
+        }
+        for p in points
+    ]
+
+
+def run_to_mlflow(
+    doc: RunDocument, points: list[LatestPoint], inputs: list[RunInput] | None = None
+) -> dict[str, Any]:
+    """An MLflow Run message: info, data (latest metrics, params, tags) and inputs."""
+    run_inputs: dict[str, Any] = {}
+    if inputs:
+        run_inputs["dataset_inputs"] = [input_to_mlflow(i) for i in inputs]
     return {
         "info": run_info_to_mlflow(doc),
         "data": {
-            "metrics": metrics,
+            "metrics": latest_to_mlflow(points),
             "params": [{"key": k, "value": v} for k, v in doc.params.items()],
             "tags": [{"key": k, "value": v} for k, v in run_tags(doc).items()],
         },
-        "inputs": {},
+        "inputs": run_inputs,
     }
 
 
@@ -344,3 +406,157 @@ def add_model_links(message: dict[str, Any], links: list[ModelLink]) -> dict[str
     if outputs:
         message["outputs"] = {"model_outputs": outputs}
     return message
+
+
+#: The fields of MLflow's Dataset message (name and digest are required).
+DATASET_FIELDS = ("name", "digest", "source_type", "source", "schema", "profile")
+DATASET_LIMITS = {"name": 500, "digest": 36, "source_type": 36, "source": 65535}
+
+
+def input_from_mlflow(item: object) -> RunInput:
+    """A DatasetInput message as runyard keeps it (INVALID_PARAMETER_VALUE when malformed)."""
+    if not isinstance(item, dict) or not isinstance(item.get("dataset"), dict):
+        raise invalid(f"Invalid dataset input {item!r}: expected {{'dataset': {{...}}, 'tags'}}")
+    dataset = item["dataset"]
+    for required in ("name", "digest", "source_type", "source"):
+        if not isinstance(dataset.get(required), str) or not dataset[required]:
+            raise invalid(f"Missing value for required parameter 'dataset.{required}'.")
+    for key, most in DATASET_LIMITS.items():
+        if len(dataset[key]) > most:
+            raise invalid(
+                f"Dataset {key} '{dataset[key][:20]}...' had length {len(dataset[key])}, "
+                f"which exceeded length limit of {most}"
+            )
+    tags = item.get("tags") or []
+    if not isinstance(tags, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("key"), str) for t in tags
+    ):
+        raise invalid(f"Invalid tags of dataset input {dataset['name']!r}: expected key/values")
+    return RunInput(
+        name=dataset["name"],
+        digest=dataset["digest"],
+        dataset={k: str(dataset[k]) for k in DATASET_FIELDS if dataset.get(k) is not None},
+        tags={t["key"]: str(t.get("value", "")) for t in tags},
+    )
+
+
+def input_to_mlflow(item: RunInput) -> dict[str, Any]:
+    """The DatasetInput message of a run input."""
+    return {
+        "tags": [{"key": k, "value": v} for k, v in item.tags.items()],
+        "dataset": dict(item.dataset),
+    }
+
+
+def lifecycle_of(view: str) -> str:
+    """runyard's RunFilter.lifecycle for MLflow's ViewType."""
+    return {"ACTIVE_ONLY": "active", "DELETED_ONLY": "deleted", "ALL": "all"}[view]
+
+
+_TAG_FIELDS = {
+    RUN_NAME_TAG: "display_name",
+    USER_TAG: "submitted_by",
+    PARENT_RUN_TAG: "parent_run_id",
+    NOTE_TAG: "description",
+}
+_ATTRIBUTE_FIELDS = {
+    "run_id": "run_id",
+    "run_name": "display_name",
+    "status": "status",
+    "user_id": "submitted_by",
+    "experiment_id": "experiment_id",
+    "start_time": "start_time",
+    "end_time": "end_time",
+    "lifecycle_stage": "deleted",
+}
+
+
+def _like_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    body = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
+    return re.compile(f"^{body}$", re.IGNORECASE if ignore_case else 0)
+
+
+def _mlflow_statuses(clause: Clause) -> list[str]:
+    """The MLflow status names a status clause accepts."""
+    if clause.op in ("IN", "NOT IN"):
+        assert isinstance(clause.value, tuple)
+        chosen = [s for s in MLFLOW_STATUSES if s in clause.value]
+        return chosen if clause.op == "IN" else [s for s in MLFLOW_STATUSES if s not in chosen]
+    wanted = str(clause.value)
+    if clause.op in ("LIKE", "ILIKE"):
+        regex = _like_regex(wanted, clause.op == "ILIKE")
+        return [s for s in MLFLOW_STATUSES if regex.match(s)]
+    if clause.op == "!=":
+        return [s for s in MLFLOW_STATUSES if s != wanted]
+    return [s for s in MLFLOW_STATUSES if s == wanted]
+
+
+def _time_conditions(field: str, op: str, ms: float) -> list[RunCondition]:
+    """A comparison of MLflow's integer milliseconds with runyard's float seconds: a time
+    compares as the millisecond it rounds to, as MLflow's run messages show it."""
+    low, high = (ms - 0.5) / 1000, (ms + 0.5) / 1000
+    bounds: dict[str, list[tuple[Any, float]]] = {
+        ">": [(">=", high)],
+        ">=": [(">=", low)],
+        "<": [("<", low)],
+        "<=": [("<", high)],
+        "=": [(">=", low), ("<", high)],
+    }
+    if op not in bounds:
+        raise invalid(f"Invalid comparator '{op}' for '{field}': use <, <=, >, >= or =")
+    return [RunCondition(section="attribute", key=field, op=o, value=v) for o, v in bounds[op]]
+
+
+def run_conditions(clauses: list[Clause]) -> tuple[RunCondition, ...]:
+    """runyard's search conditions for MLflow's parsed search_runs filter."""
+    found: list[RunCondition] = []
+    for c in clauses:
+        section, key = c.entity, c.key
+        if section == "tag" and key in _TAG_FIELDS:
+            section, key = "attribute", _TAG_FIELDS[key]
+        elif section == "attribute":
+            if key not in _ATTRIBUTE_FIELDS:
+                raise invalid(f"Searching on attribute '{key}' is not supported by runyard")
+            key = _ATTRIBUTE_FIELDS[key]
+        if section == "attribute" and key == "status":
+            runyard = [s.value for s in Status if _TO_MLFLOW[s] in _mlflow_statuses(c)]
+            found.append(
+                RunCondition(section="attribute", key="status", op="IN", value=tuple(runyard))
+            )
+            continue
+        if section == "attribute" and key in ("start_time", "end_time"):
+            assert isinstance(c.value, float)
+            found.extend(_time_conditions(key, c.op, c.value))
+            continue
+        if section == "attribute" and key == "deleted":
+            if c.op not in ("=", "!="):
+                raise invalid("lifecycle_stage compares with = or != only")
+            deleted = "true" if c.value == "deleted" else "false"
+            if c.op == "!=":
+                deleted = "false" if deleted == "true" else "true"
+            found.append(RunCondition(section="attribute", key="deleted", op="=", value=deleted))
+            continue
+        value = c.value
+        if section == "attribute" and key == "experiment_id" and isinstance(value, str):
+            if not value.isdigit():
+                raise invalid(f"Invalid experiment id {value!r}")
+            value = float(value)
+        found.append(RunCondition(section=section, key=key, op=c.op, value=value))
+    return tuple(found)
+
+
+def run_orders(orders: list[Order]) -> tuple[RunOrder, ...]:
+    """runyard's sort terms for MLflow's order_by (MLflow's default: newest start first)."""
+    found: list[RunOrder] = []
+    for o in orders:
+        section, key = o.entity, o.key
+        if section == "tag" and key in _TAG_FIELDS:
+            section, key = "attribute", _TAG_FIELDS[key]
+        elif section == "attribute":
+            if key not in _ATTRIBUTE_FIELDS:
+                raise invalid(f"Ordering by attribute '{key}' is not supported by runyard")
+            key = _ATTRIBUTE_FIELDS[key]
+        found.append(RunOrder(section=section, key=key, ascending=o.ascending))
+    if not found:
+        found.append(RunOrder(section="attribute", key="start_time", ascending=False))
+    return tuple(found)

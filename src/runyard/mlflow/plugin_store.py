@@ -3,7 +3,7 @@
 Loaded by mlflow through the `mlflow.tracking_store` entry point for `runyard://` URIs
 (core/mlflow_uri.py). It is mlflow's own `RestStore`. For a local workspace the HTTP hop is
 taken out: every request goes, as the same JSON body, to the same handler the server's MLflow
-routes use (`endpoints.ROUTES`), with the workspace's owner access — one meaning for both
+routes use (`endpoints.find_route`), with the workspace's owner access — one meaning for both
 ways in, and whatever endpoints are added to the table work here too. For a workspace on a
 server the requests go to its MLflow routes as usual. Metrics are the exception:
 `log_metric` and the metrics of `log_batch` are queued on the workspace's logging pipeline,
@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +36,7 @@ from runyard.core.errors import NotFoundError, RunyardError
 from runyard.core.mlflow_uri import MlflowLocation, parse_mlflow_uri
 from runyard.core.roles import Role
 from runyard.mlflow import app  # noqa: F401  (imports every endpoint module: the full table)
-from runyard.mlflow.endpoints import ROUTES
+from runyard.mlflow.endpoints import API_VERSIONS, find_route
 from runyard.mlflow.errors import MlflowError, from_runyard
 from runyard.sdk.workspace import Workspace
 from runyard.store.base import ModelStore, TrackingStore
@@ -79,12 +78,14 @@ def local_access(workspace: Workspace) -> LocalAccess:
     return LocalAccess(workspace.name, Role.OWNER, store, files, store)
 
 
-def _endpoint_key(path: str) -> str:
-    """`/api/2.0/mlflow/runs/get` -> `runs/get` (the table's key, as app.py strips it)."""
-    _, sep, rest = path.partition("/mlflow/")
-    if not sep:
+def _endpoint_key(path: str) -> tuple[str, str]:
+    """`/api/2.0/mlflow/runs/get` -> (`2.0`, `runs/get`): the API version and the table's
+    key, as app.py gets them."""
+    head, sep, rest = path.partition("/mlflow/")
+    version = head.rstrip("/").rpartition("/")[2]
+    if not sep or version not in API_VERSIONS:
         raise MlflowError("ENDPOINT_NOT_FOUND", f"{path} is not an MLflow tracking endpoint")
-    return rest.strip("/")
+    return version, rest.strip("/")
 
 
 class RunyardTrackingStore(RestStore):
@@ -218,17 +219,14 @@ class RunyardTrackingStore(RestStore):
         if self.access is None:
             raise TypeError("requests to a server go through _call_endpoint")
         try:
-            key = _endpoint_key(path)
-            method = "GET" if method == "GET" else "POST"
-            found = ROUTES.get((method, key)) or (
-                ROUTES.get(("POST", key)) if method == "GET" else None
-            )
+            version, key = _endpoint_key(path)
+            found = find_route(version, method, key)
             if found is None:
                 raise MlflowError(
                     "ENDPOINT_NOT_FOUND", f"{method} {path} is not implemented by runyard"
                 )
-            handler: Callable[[LocalAccess, dict[str, Any]], Any] = found[1]
-            return handler(self.access, body)
+            _, handler, ids = found
+            return handler(self.access, {**body, **ids})
         except MlflowError as exc:
             raise _rest_exception(exc) from None
         except RunyardError as exc:

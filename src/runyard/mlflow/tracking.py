@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
-from runyard.core.entities import NewRun, RunDocument, RunFilter
+from starlette.responses import Response
+
+from runyard.core.entities import NewRun, RunDocument
 from runyard.core.errors import ConflictError, NotFoundError, RunyardError
 from runyard.core.metrics import MetricKind, PointBatch
 from runyard.core.names import MLFLOW_WORKSPACE_PREFIX
@@ -13,9 +16,9 @@ from runyard.core.roles import Role
 from runyard.core.status import Status
 from runyard.core.tags import validate_params, validate_tags
 from runyard.mlflow import mapping
-from runyard.mlflow.endpoints import Access, integer, required_arg, route, string
+from runyard.mlflow.endpoints import Access, max_results, required_arg, route, string
 from runyard.mlflow.errors import MlflowError, invalid
-from runyard.mlflow.search import matches, parse_filter, parse_order_by, sort_runs
+from runyard.mlflow.run_messages import lifecycle_store, run_messages
 from runyard.store.base import LoggedModelStore, TrackingStore
 
 #: MLflow's log-batch limits (mlflow/utils/validation.py).
@@ -33,7 +36,8 @@ RUNNER_OWNED = "script"
 
 
 # Experiments
-def _experiment_by_id(store: TrackingStore, experiment_id: object) -> Any:
+def experiment_by_id(store: TrackingStore, experiment_id: object) -> Any:
+    """The experiment of an MLflow experiment id (RESOURCE_DOES_NOT_EXIST if none)."""
     try:
         number = mapping.experiment_id_to_runyard(str(experiment_id))
     except ValueError as exc:
@@ -58,7 +62,7 @@ def create_experiment(access: Access, body: dict[str, Any]) -> dict[str, Any]:
 
 @route("GET", "experiments/get", Role.READER)
 def get_experiment(access: Access, body: dict[str, Any]) -> dict[str, Any]:
-    info = _experiment_by_id(access.store, required_arg(body, "experiment_id"))
+    info = experiment_by_id(access.store, required_arg(body, "experiment_id"))
     return {"experiment": mapping.experiment_to_mlflow(info)}
 
 
@@ -71,71 +75,15 @@ def get_experiment_by_name(access: Access, body: dict[str, Any]) -> dict[str, An
     raise MlflowError("RESOURCE_DOES_NOT_EXIST", f"Could not find experiment with name '{name}'")
 
 
-def _view_type(body: dict[str, Any], name: str) -> str:
-    view = body.get(name) or "ACTIVE_ONLY"
-    if view not in ("ACTIVE_ONLY", "DELETED_ONLY", "ALL"):
-        raise invalid(f"Invalid {name} {view!r}; allowed: ACTIVE_ONLY, DELETED_ONLY, ALL")
-    return str(view)
-
-
-def _visible(view: str, deleted: bool) -> bool:
-    return view == "ALL" or (view == "DELETED_ONLY") == deleted
-
-
-def _page(items: list[Any], body: dict[str, Any], default: int, most: int) -> tuple[list[Any], str]:
-    """One page of a listing; page tokens are offsets as text."""
-    max_results = integer(body, "max_results", default)
-    assert max_results is not None
-    if max_results < 1 or max_results > most:
-        raise invalid(
-            f"Invalid value {max_results} for parameter 'max_results' supplied. It must be at "
-            f"most {most}, and at least 1."
-        )
-    token = body.get("page_token") or "0"
-    if not str(token).isdigit():
-        raise invalid(f"Invalid page token {token!r}")
-    start = int(token)
-    end = start + max_results
-    return items[start:end], (str(end) if end < len(items) else "")
-
-
-@route("POST", "experiments/search", Role.READER)
-def search_experiments(access: Access, body: dict[str, Any]) -> dict[str, Any]:
-    view = _view_type(body, "view_type")
-    found = [
-        mapping.experiment_to_mlflow(info)
-        for info in access.store.list_experiments(include_archived=True)
-        if _visible(view, info.archived)
-    ]
-    clauses = parse_filter(body.get("filter"))
-    for clause in clauses:
-        if clause.entity != "attributes" and clause.key != "name":
-            raise invalid("experiment search filters on attributes.name only in this version")
-    if clauses:
-        found = [
-            e
-            for e in found
-            if matches(
-                {"info": {**e, "run_name": e["name"]}, "data": {}},
-                [c.__class__("attributes", "run_name", c.op, c.value) for c in clauses],
-            )
-        ]
-    page, token = _page(found, body, 1000, 50_000)
-    answer: dict[str, Any] = {"experiments": page}
-    if token:
-        answer["next_page_token"] = token
-    return answer
-
-
 def _set_experiment_deleted(access: Access, body: dict[str, Any], deleted: bool) -> dict[str, Any]:
-    info = _experiment_by_id(access.store, required_arg(body, "experiment_id"))
+    info = experiment_by_id(access.store, required_arg(body, "experiment_id"))
     access.store.set_experiment_archived(info.name, deleted)
     return {}
 
 
 @route("POST", "experiments/update", Role.OWNER)
 def update_experiment(access: Access, body: dict[str, Any]) -> dict[str, Any]:
-    info = _experiment_by_id(access.store, required_arg(body, "experiment_id"))
+    info = experiment_by_id(access.store, required_arg(body, "experiment_id"))
     new_name = string(body, "new_name")
     assert new_name is not None
     if info.archived:
@@ -161,30 +109,12 @@ def restore_experiment(access: Access, body: dict[str, Any]) -> dict[str, Any]:
 
 
 # Runs
-def _latest_metrics(store: TrackingStore, run_id: str) -> list[dict[str, Any]]:
-    """Each scalar metric's latest point as MLflow picks it: highest step, then latest time."""
-    latest = []
-    scalar = [m.name for m in store.list_metrics(run_id) if m.kind == MetricKind.SCALAR]
-    for series in store.get_metric_series(run_id, scalar) if scalar else []:
-        if series.column or not series.values:
-            continue
-        best = max(range(len(series.steps)), key=lambda i: (series.steps[i], series.times[i]))
-        latest.append(
-            {
-                "key": series.name,
-                "value": mapping.metric_value_to_json(series.values[best]),
-                "timestamp": mapping.seconds_to_ms(series.times[best]),
-                "step": series.steps[best],
-            }
-        )
-    return latest
-
-
 def _run_message(store: TrackingStore, doc: RunDocument) -> dict[str, Any]:
-    return mapping.run_to_mlflow(doc, _latest_metrics(store, doc.run_id))
+    return run_messages(store, [doc])[0]
 
 
-def _get_doc(store: TrackingStore, run_id: str) -> RunDocument:
+def run_document(store: TrackingStore, run_id: str) -> RunDocument:
+    """A run's document, deleted or not (RESOURCE_DOES_NOT_EXIST if unknown)."""
     try:
         return store.get_run(run_id)
     except (NotFoundError, RunyardError) as exc:
@@ -218,7 +148,7 @@ def _check_tag_values(tags: dict[str, str]) -> None:
 
 @route("POST", "runs/create", Role.CONTRIBUTOR)
 def create_run(access: Access, body: dict[str, Any]) -> dict[str, Any]:
-    experiment = _experiment_by_id(access.store, body.get("experiment_id") or "0")
+    experiment = experiment_by_id(access.store, body.get("experiment_id") or "0")
     if experiment.archived:
         raise invalid(f"The experiment {experiment.experiment_id} must be in the 'active' state.")
     tags = _tag_list(body.get("tags"))
@@ -227,7 +157,7 @@ def create_run(access: Access, body: dict[str, Any]) -> dict[str, Any]:
     run_name = body.get("run_name") or fields.get(mapping.RUN_NAME_TAG)
     parent = fields.get(mapping.PARENT_RUN_TAG)
     if parent is not None:
-        _get_doc(access.store, parent)
+        run_document(access.store, parent)
     new = NewRun(
         run_id=uuid.uuid4().hex,
         experiment_name=experiment.name,
@@ -236,7 +166,7 @@ def create_run(access: Access, body: dict[str, Any]) -> dict[str, Any]:
         display_name=run_name,
         description=fields.get(mapping.NOTE_TAG),
         run_type="mlflow",
-        submitted_by=body.get("user_id") or fields.get(mapping.USER_TAG),
+        submitted_by=fields.get(mapping.USER_TAG) or body.get("user_id"),
         tags=validate_tags(plain, access.store.limits),
     )
     [doc] = access.store.create_runs([new])
@@ -247,7 +177,7 @@ def create_run(access: Access, body: dict[str, Any]) -> dict[str, Any]:
 def get_run(access: Access, body: dict[str, Any]) -> dict[str, Any]:
     run_id = string(body, "run_id", required=False) or string(body, "run_uuid")
     assert run_id is not None
-    message = _run_message(access.store, _get_doc(access.store, run_id))
+    message = _run_message(access.store, run_document(access.store, run_id))
     if isinstance(access.store, LoggedModelStore):
         mapping.add_model_links(message, access.store.logged_model_links(run_id))
     return {"run": message}
@@ -257,7 +187,7 @@ def get_run(access: Access, body: dict[str, Any]) -> dict[str, Any]:
 def update_run(access: Access, body: dict[str, Any]) -> dict[str, Any]:
     run_id = string(body, "run_id", required=False) or string(body, "run_uuid")
     assert run_id is not None
-    doc = _get_doc(access.store, run_id)
+    doc = active_run(access.store, run_id)
     if body.get("run_name"):
         access.store.update_run(run_id, display_name=str(body["run_name"]))
     if body.get("status"):
@@ -270,43 +200,6 @@ def update_run(access: Access, body: dict[str, Any]) -> dict[str, Any]:
         if wanted != doc.status and doc.run_type != RUNNER_OWNED:
             access.store.set_status(run_id, wanted)
     return {"run_info": mapping.run_info_to_mlflow(access.store.get_run(run_id))}
-
-
-def _runs_of(store: TrackingStore, experiment_name: str) -> list[RunDocument]:
-    docs: list[RunDocument] = []
-    token: str | None = None
-    while True:
-        page, token = store.search_runs(
-            RunFilter(experiment_name=experiment_name, include_children=True),
-            limit=1000,
-            page_token=token,
-        )
-        docs.extend(page)
-        if not token:
-            return docs
-
-
-@route("POST", "runs/search", Role.READER)
-def search_runs(access: Access, body: dict[str, Any]) -> dict[str, Any]:
-    ids = body.get("experiment_ids") or []
-    if not isinstance(ids, list):
-        raise invalid("Invalid value for parameter 'experiment_ids': expected a list")
-    view = _view_type(body, "run_view_type")
-    clauses = parse_filter(body.get("filter"))
-    orders = parse_order_by(body.get("order_by"))
-    runs: list[dict[str, Any]] = []
-    if view != "DELETED_ONLY":  # runs are never deleted through this version's routes
-        for experiment_id in ids:
-            info = _experiment_by_id(access.store, experiment_id)
-            for doc in _runs_of(access.store, info.name):
-                message = _run_message(access.store, doc)
-                if matches(message, clauses):
-                    runs.append(message)
-    page, token = _page(sort_runs(runs, orders), body, 1000, MAX_RESULTS_SEARCH_RUNS)
-    answer: dict[str, Any] = {"runs": page}
-    if token:
-        answer["next_page_token"] = token
-    return answer
 
 
 def _metric_batch(item: object) -> tuple[str, PointBatch]:
@@ -334,20 +227,38 @@ def _metric_batch(item: object) -> tuple[str, PointBatch]:
     )
 
 
-def _log_points(store: TrackingStore, run_id: str, batches: list[PointBatch]) -> None:
-    """Points grouped per metric, in one transaction."""
+def _merged(batches: list[PointBatch]) -> list[PointBatch]:
+    """The points grouped per metric (one batch each), in their order."""
     merged: dict[str, PointBatch] = {}
     for batch in batches:
         into = merged.setdefault(batch.name, PointBatch(name=batch.name, kind=MetricKind.SCALAR))
         into.steps.extend(batch.steps)
         into.values.extend(batch.values)
         into.times.extend(batch.times)
-    if merged:
-        store.log_points(run_id, list(merged.values()))
+    return list(merged.values())
 
 
-def _active_run(store: TrackingStore, run_id: str) -> RunDocument:
-    return _get_doc(store, run_id)
+def _log_points(store: TrackingStore, run_id: str, batches: list[PointBatch]) -> None:
+    """Points grouped per metric, in one transaction."""
+    if batches:
+        store.log_points(run_id, _merged(batches))
+
+
+def _log_points_if_active(store: TrackingStore, run_id: str, batches: list[PointBatch]) -> None:
+    """Points of a metrics-only call: the run's check (exists, not deleted) and the points in
+    one transaction, without loading its document (the hot path of every training step)."""
+    try:
+        lifecycle_store(store).log_points_if_active(run_id, _merged(batches))
+    except NotFoundError:
+        raise MlflowError("RESOURCE_DOES_NOT_EXIST", f"Run '{run_id}' not found") from None
+
+
+def active_run(store: TrackingStore, run_id: str) -> RunDocument:
+    """A run that may be written to: a deleted run is read-only until restored, as in MLflow."""
+    doc = run_document(store, run_id)
+    if doc.deleted_utc is not None:
+        raise invalid(f"The run {run_id} must be in the 'active' state. Current state is deleted.")
+    return doc
 
 
 @route("POST", "runs/log-metric", Role.CONTRIBUTOR)
@@ -355,8 +266,7 @@ def log_metric(access: Access, body: dict[str, Any]) -> dict[str, Any]:
     run_id = string(body, "run_id", required=False) or string(body, "run_uuid")
     assert run_id is not None
     _, batch = _metric_batch(body)
-    _active_run(access.store, run_id)
-    _log_points(access.store, run_id, [batch])
+    _log_points_if_active(access.store, run_id, [batch])
     return {}
 
 
@@ -379,7 +289,7 @@ def log_parameter(access: Access, body: dict[str, Any]) -> dict[str, Any]:
     value = body.get("value")
     if value is None:
         raise invalid("Missing value for required parameter 'value'.")
-    _active_run(access.store, run_id)
+    active_run(access.store, run_id)
     _params(access.store, run_id, {key: str(value)})
     return {}
 
@@ -413,7 +323,7 @@ def set_tag(access: Access, body: dict[str, Any]) -> dict[str, Any]:
     value = body.get("value")
     if value is None:
         raise invalid("Missing value for required parameter 'value'.")
-    _set_tags(access.store, _active_run(access.store, run_id), {key: str(value)})
+    _set_tags(access.store, active_run(access.store, run_id), {key: str(value)})
     return {}
 
 
@@ -422,7 +332,7 @@ def delete_tag(access: Access, body: dict[str, Any]) -> dict[str, Any]:
     run_id = string(body, "run_id")
     key = string(body, "key")
     assert run_id is not None and key is not None
-    doc = _get_doc(access.store, run_id)
+    doc = active_run(access.store, run_id)
     if key not in mapping.run_tags(doc):
         raise MlflowError(
             "RESOURCE_DOES_NOT_EXIST", f"No tag with name: {key} in run with id {run_id}"
@@ -471,7 +381,10 @@ def log_batch(access: Access, body: dict[str, Any]) -> dict[str, Any]:
     checked_params = validate_params(param_values, access.store.limits)
     tag_values = _tag_list(tags)
     _check_tag_values(tag_values)
-    doc = _active_run(access.store, run_id)
+    if not checked_params and not tag_values:
+        _log_points_if_active(access.store, run_id, batches)
+        return {}
+    doc = active_run(access.store, run_id)
     for key, value in checked_params.items():
         if key in doc.params and doc.params[key] != value:
             raise invalid(
@@ -488,28 +401,29 @@ def log_batch(access: Access, body: dict[str, Any]) -> dict[str, Any]:
 
 
 @route("GET", "metrics/get-history", Role.READER)
-def get_metric_history(access: Access, body: dict[str, Any]) -> dict[str, Any]:
+def get_metric_history(access: Access, body: dict[str, Any]) -> Response:
     run_id = string(body, "run_id", required=False) or string(body, "run_uuid")
     assert run_id is not None
     key = string(body, "metric_key")
-    _get_doc(access.store, run_id)
-    points: list[dict[str, Any]] = []
-    for series in access.store.get_metric_series(run_id, [str(key)]):
+    assert key is not None
+    run_document(access.store, run_id)
+    token = body.get("page_token") or None
+    if token is None and "max_results" not in body:
+        everything, more = access.store.get_metric_series(run_id, [key]), None
+    else:
+        size = max_results(body, MAX_RESULTS_HISTORY, MAX_RESULTS_HISTORY)
+        everything, more = access.store.get_metric_series_page(
+            run_id, [key], page_token=None if token is None else str(token), page_size=size
+        )
+    points: list[str] = []
+    for series in everything:
         if series.kind != MetricKind.SCALAR or series.column:
             continue
-        points.extend(
-            {
-                "key": series.name,
-                "value": mapping.metric_value_to_json(v),
-                "timestamp": mapping.seconds_to_ms(t),
-                "step": s,
-            }
-            for s, v, t in zip(series.steps, series.values, series.times, strict=True)
-        )
-    if "max_results" not in body and "page_token" not in body:
-        return {"metrics": points}
-    page, token = _page(points, body, MAX_RESULTS_HISTORY, MAX_RESULTS_HISTORY)
-    answer: dict[str, Any] = {"metrics": page}
-    if token:
-        answer["next_page_token"] = token
-    return answer
+        try:
+            points.extend(
+                mapping.metric_points_json(key, series.steps, series.values, series.times)
+            )
+        except TypeError as exc:
+            raise invalid(f"Metric '{key}' is not an MLflow metric: {exc}") from None
+    token = "" if not more else f',"next_page_token":{json.dumps(more)}'
+    return Response(f'{{"metrics":[{",".join(points)}]{token}}}', media_type="application/json")

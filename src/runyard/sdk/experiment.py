@@ -176,11 +176,13 @@ class Experiment:
         properties: object = None,
         include_children: bool = False,
         status: str | None = None,
+        include_deleted: bool = False,
     ) -> Iterator[Run]:
         """This experiment's runs, newest first, filtered by tags, properties and status.
 
         `tags` and `properties` take a dict (key: value, or key: None for "has key"), a
-        key, or a list of keys.
+        key, or a list of keys. Runs deleted through MLflow are left out unless
+        `include_deleted`.
         """
         return iterate_runs(
             self,
@@ -190,6 +192,7 @@ class Experiment:
                 properties=filter_dict("properties", properties),
                 include_children=include_children,
                 status=None if status is None else parse_status(status),
+                lifecycle="all" if include_deleted else "active",
             ),
         )
 

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from runyard.artifacts import ArtifactStore
 from runyard.mlflow.app import WORKSPACE_PREFIX, create_mlflow_app
 from runyard.mlflow.artifacts import create_artifacts_app
+from runyard.mlflow.endpoints import API_VERSIONS as MLFLOW_API_VERSIONS
 from runyard.server.access import AccessControl
 from runyard.server.bodies import spool_body
 from runyard.server.cleanup import remove_leftovers
@@ -151,10 +152,11 @@ def create_app(config: ServerConfig) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     # MLflow's tracking REST API: the default workspace at the root, any other under
     # /mlflow/<workspace> so that tracking URI http://host:port/mlflow/<workspace> works.
-    mlflow_app = create_mlflow_app(app.state.access.authorize)
-    for root in ("", WORKSPACE_PREFIX + "/{workspace}"):
-        for api in ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow"):
-            app.mount(root + api, mlflow_app)
+    for version in MLFLOW_API_VERSIONS:
+        mlflow_app = create_mlflow_app(app.state.access.authorize, version)
+        for root in ("", WORKSPACE_PREFIX + "/{workspace}"):
+            for api in (f"/api/{version}/mlflow", f"/ajax-api/{version}/mlflow"):
+                app.mount(root + api, mlflow_app)
     # Its artifact proxy: raw-body uploads, spooled and capped like the native file routes.
     artifacts_app = create_artifacts_app(
         app.state.access.authorize,

@@ -6,7 +6,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from types import EllipsisType
 
-from runyard.core.entities import ExperimentInfo, NewRun, RunDocument, RunError, RunFilter
+from runyard.core.entities import (
+    ExperimentInfo,
+    LatestPoint,
+    NewRun,
+    RunDocument,
+    RunError,
+    RunFilter,
+    RunInput,
+)
 from runyard.core.history import History
 from runyard.core.limits import Limits
 from runyard.core.log_lines import LogLine
@@ -223,6 +231,41 @@ class TrackingStore(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release connections."""
+
+
+class LifecycleStore(ABC):
+    """What MLflow's tracking API needs beyond TrackingStore: deleting and restoring runs,
+    experiment tags, input datasets and every run's latest points in one query. The SQL
+    store has it; the remote transports do not carry it (yet)."""
+
+    @abstractmethod
+    def set_run_deleted(self, run_id: str, deleted: bool) -> None:
+        """Delete a run (kept, left out of searches unless asked for) or restore it."""
+
+    @abstractmethod
+    def log_points_if_active(self, run_id: str, batches: Sequence[PointBatch]) -> None:
+        """log_points for a run that is not deleted (ValidationError if it is), the check and
+        the points in one transaction: MLflow's log-batch refuses deleted runs."""
+
+    @abstractmethod
+    def set_experiment_tag(self, name: str, key: str, value: str) -> None:
+        """Add or overwrite an experiment tag."""
+
+    @abstractmethod
+    def delete_experiment_tag(self, name: str, key: str) -> None:
+        """Remove an experiment tag (NotFoundError if it has none of that key)."""
+
+    @abstractmethod
+    def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
+        """Record datasets a run read; the same dataset again only refreshes its tags."""
+
+    @abstractmethod
+    def get_inputs(self, run_ids: Sequence[str]) -> dict[str, list[RunInput]]:
+        """The inputs of each run, in the order they were first logged."""
+
+    @abstractmethod
+    def latest_points(self, run_ids: Sequence[str]) -> dict[str, list[LatestPoint]]:
+        """Each run's numeric scalar metrics' latest points, for many runs in one query."""
 
 
 class ModelStore(ABC):

@@ -12,7 +12,14 @@ from sqlalchemy import Connection, func, select
 
 from runyard.core.entities import ExperimentInfo, RunDocument, RunError
 from runyard.core.status import Status
-from runyard.store.schema import experiments, run_params, run_properties, run_tags, runs
+from runyard.store.schema import (
+    experiment_tags,
+    experiments,
+    run_params,
+    run_properties,
+    run_tags,
+    runs,
+)
 
 _ACTIVE = [s.value for s in Status if s.is_active]
 _CHUNK = 500
@@ -43,6 +50,13 @@ def experiment_info(conn: Connection, row: Any) -> ExperimentInfo:
     ends.append(select(runs.c.created_time).where(runs.c.id == newest).scalar_subquery())
     count, active_count, *times = conn.execute(select(counted, active, *ends)).one()
     latest = [t for t in times if t is not None]
+    tags = dict(
+        conn.execute(
+            select(experiment_tags.c.key, experiment_tags.c.value).where(
+                experiment_tags.c.experiment_id == row.id
+            )
+        ).all()
+    )
     return ExperimentInfo(
         experiment_id=row.id,
         name=row.name,
@@ -51,6 +65,7 @@ def experiment_info(conn: Connection, row: Any) -> ExperimentInfo:
         run_count=count or 0,
         active_run_count=active_count or 0,
         last_activity_utc=to_datetime(max(latest) if latest else None),
+        tags=tags,
     )
 
 
@@ -122,6 +137,7 @@ def documents_for_rows(conn: Connection, rows: Sequence[Any]) -> list[RunDocumen
                 params=params.get(r.id, {}),
                 run_definition=json.loads(r.run_definition) if r.run_definition else {},
                 error=error,
+                deleted_utc=to_datetime(r.deleted_time),
             )
         )
     return docs

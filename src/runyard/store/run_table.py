@@ -41,7 +41,7 @@ _NEVER_NULL = frozenset({"name", "run_id", "status", "target"})
 def _conditions(
     query: RunTableQuery, experiment_id: int, parent_pk: int | None, dialect: str
 ) -> list[Any]:
-    conds: list[Any] = [runs.c.experiment_id == experiment_id]
+    conds: list[Any] = [runs.c.experiment_id == experiment_id, runs.c.deleted_time.is_(None)]
     if parent_pk is not None:
         conds.append(runs.c.parent_id == parent_pk)
         return conds

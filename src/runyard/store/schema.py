@@ -54,6 +54,15 @@ experiments = Table(
     UniqueConstraint("workspace_id", "name"),
 )
 
+experiment_tags = Table(
+    "experiment_tags",
+    metadata,
+    Column("experiment_id", Integer, ForeignKey("experiments.id"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("experiment_id", "key"),
+)
+
 runs = Table(
     "runs",
     metadata,
@@ -75,6 +84,8 @@ runs = Table(
     Column("error_code", String(255), nullable=True),
     Column("error_message", Text, nullable=True),
     Column("run_definition", Text, nullable=True),
+    # Set while the run is deleted (MLflow's lifecycle stage): kept, hidden, restorable.
+    Column("deleted_time", Double, nullable=True),
     # Runs are listed newest first within an experiment, and ids grow with time.
     Index(None, "experiment_id", "id"),
     Index(None, "experiment_id", "status"),
@@ -93,6 +104,7 @@ runs = Table(
         text("coalesce(display_name, run_id)"),
         "id",
     ),
+    Index(None, "experiment_id", "deleted_time"),
 )
 
 run_tags = Table(
@@ -124,6 +136,23 @@ run_params = Table(
     Column("value", Text, nullable=False),
     PrimaryKeyConstraint("run_id", "key"),
     Index(None, "key", "run_id"),
+)
+
+#: The datasets a run read (MLflow's log-inputs): the dataset as given (JSON), its input
+#: tags (JSON) and the `mlflow.data.context` tag apart, since searches filter on it.
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("digest", String(36), nullable=False),
+    Column("context", String(250), nullable=True),
+    Column("created_time", Double, nullable=False),
+    Column("dataset", Text, nullable=False),
+    Column("tags", Text, nullable=False),
+    PrimaryKeyConstraint("run_id", "name", "digest"),
+    Index(None, "name", "run_id"),
+    Index(None, "digest", "run_id"),
 )
 
 metrics = Table(

@@ -8,6 +8,7 @@ from sqlalchemy import Select, and_, select
 
 from runyard.core.entities import RunFilter
 from runyard.core.errors import ValidationError
+from runyard.store.run_conditions import conditions_clause, order_clauses
 from runyard.store.schema import experiments, metrics, run_properties, run_tags, runs
 
 _OPS = {
@@ -33,17 +34,27 @@ def search_query(
     parent_pk: int | None,
     limit: int,
     page_token: str | None,
+    dialect: str = "sqlite",
 ) -> Select[Any]:
-    """SELECT of matching runs, ordered (newest first unless by a metric), one page long."""
+    """SELECT of matching runs, ordered (newest first unless by a metric or `order`), one
+    page long (one row more, to tell whether another page follows)."""
     query = select(runs)
     if experiment_id is not None:
         query = query.where(runs.c.experiment_id == experiment_id)
-    else:
-        query = query.where(
-            runs.c.experiment_id.in_(
-                select(experiments.c.id).where(experiments.c.workspace_id == workspace_id)
-            )
+    if run_filter.experiment_ids:
+        query = query.where(runs.c.experiment_id.in_(run_filter.experiment_ids))
+    # Always confined to the workspace: experiment ids are not secrets.
+    query = query.where(
+        runs.c.experiment_id.in_(
+            select(experiments.c.id).where(experiments.c.workspace_id == workspace_id)
         )
+    )
+    if run_filter.lifecycle == "active":
+        query = query.where(runs.c.deleted_time.is_(None))
+    elif run_filter.lifecycle == "deleted":
+        query = query.where(runs.c.deleted_time.is_not(None))
+    if run_filter.conditions:
+        query = query.where(conditions_clause(run_filter.conditions, dialect))
     if parent_pk is not None:
         if run_filter.recursive:
             tree = select(runs.c.id).where(runs.c.parent_id == parent_pk).cte(recursive=True)
@@ -67,7 +78,11 @@ def search_query(
             select(m.c.id).where(on, _OPS[condition.op](m.c.last_number, condition.value)).exists()
         )
     offset = 0
-    if run_filter.order_by_metric is not None:
+    if run_filter.order:
+        query = query.order_by(*order_clauses(run_filter.order))
+        if page_token is not None:
+            offset = _int_token(page_token)
+    elif run_filter.order_by_metric is not None:
         m, on = _scalar_metric(runs.c.id, run_filter.order_by_metric)
         query = query.outerjoin(m, on)
         value = m.c.last_number.asc() if run_filter.ascending else m.c.last_number.desc()

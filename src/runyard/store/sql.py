@@ -32,10 +32,11 @@ from runyard.core.run_table import (
     TableValuesQuery,
 )
 from runyard.core.status import TERMINAL, Status, check_transition, parse_status
-from runyard.store.base import TrackingStore
+from runyard.store.base import LifecycleStore, TrackingStore
 from runyard.store.changes import notify_run_changed
 from runyard.store.database import Database
-from runyard.store.documents import experiment_info, load_documents
+from runyard.store.documents import documents_for_rows, experiment_info, load_documents
+from runyard.store.lifecycle import RunLifecycle
 from runyard.store.run_table import newest_run_pk, run_states, run_table_page, table_values
 from runyard.store.schema import (
     experiments,
@@ -50,7 +51,9 @@ from runyard.store.sql_logged_models import LoggedModels
 from runyard.store.sql_registered_models import RegisteredModels
 
 
-class SqlTrackingStore(RunData, RegisteredModels, LoggedModels, TrackingStore):
+class SqlTrackingStore(
+    RunData, RunLifecycle, RegisteredModels, LoggedModels, TrackingStore, LifecycleStore
+):
     """Runs, metrics and registered models of one workspace in SQLite or PostgreSQL."""
 
     def __init__(
@@ -269,12 +272,16 @@ class SqlTrackingStore(RunData, RegisteredModels, LoggedModels, TrackingStore):
                 parent_pk=parent_pk,
                 limit=limit,
                 page_token=page_token,
+                dialect=conn.dialect.name,
             )
-            docs = load_documents(conn, query)
+            rows = conn.execute(query).all()
+            # What a search found is what its caller reads next (MLflow's run messages).
+            self._run_pks.update({r.run_id: r.id for r in rows})
+            docs = documents_for_rows(conn, rows)
             if len(docs) <= limit:
                 return docs, None
             docs = docs[:limit]
-            if run_filter.order_by_metric is not None:
+            if run_filter.order or run_filter.order_by_metric is not None:
                 return docs, str(int(page_token or 0) + limit)
             return docs, str(self._run_pk(conn, docs[-1].run_id))
 

@@ -1,7 +1,7 @@
 """indexes that let the runs table sort and page deep without sorting every run
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-25 14:00:00
 
 A metric sort walks (name, column, value, run_id) in order: the column is part of the
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

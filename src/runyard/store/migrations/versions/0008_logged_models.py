@@ -1,7 +1,7 @@
 """logged models: MLflow 3's models a run produced, and their links to runs
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-25 14:10:00.000000
 """
 

@@ -1,7 +1,7 @@
 """mlflow registry: registered-model description, tags and aliases; version source, stage
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-11-25 14:00:00.000000
 """
 
