@@ -359,7 +359,7 @@ def test_models_uris_download_a_versions_files_end_to_end(
     door: Door, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Needs the artifact proxy (/api/2.0/mlflow-artifacts/…) to consult registry.py's
-    ARTIFACT_PATHS for `models/…` paths; skipped only while no proxy answers at all."""
+    root for `models/…` paths; skipped only while no proxy answers at all."""
     import mlflow
 
     probe = httpx.get(f"{door.url}/api/2.0/mlflow-artifacts/artifacts", params={"path": ""})
@@ -394,8 +394,8 @@ _BAD_VALUES: list[object] = [None, "", 7, True, [], {}, ["x"], "²", "a/b", "x" 
 def test_no_registry_endpoint_answers_malformed_input_with_a_server_error(
     door: Door, tmp_path: Path
 ) -> None:
-    from runyard.mlflow.endpoints import ROUTES
     from runyard.mlflow import registry  # noqa: F401  (its routes are loaded)
+    from runyard.mlflow.endpoints import ROUTES
 
     client = door.mlflow
     run_id = _run_with_model(door, tmp_path)
