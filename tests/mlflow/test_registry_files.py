@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -139,8 +140,8 @@ def test_a_version_copies_another_version_or_a_logged_models_whole_location(
     )["model"]["info"]
     model_id = created["model_id"]
     location = artifact_paths.locate(access, f"logged-models/{model_id}/artifacts")
-    access.files.put_bytes(location.prefix, f"{location.name}/MLmodel", b"logged")
-    access.files.put_bytes(location.prefix, f"{location.name}/data/model.pt", b"tensor")
+    for name, data in (("MLmodel", b"logged"), ("data/model.pt", b"tensor")):
+        access.files.put_bytes(location.prefix, posixpath.join(location.name, name), data)
     logged = _version(access, "iris", f"models:/{model_id}", model_id=model_id)["model_version"]
     assert (logged["version"], logged["model_id"], logged["run_id"]) == ("5", model_id, run_id)
     prefix, _ = registry.resolve_model_version_files(access, "iris/versions/5")

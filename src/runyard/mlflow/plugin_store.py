@@ -29,6 +29,7 @@ from mlflow.store.tracking.rest_store import RestStore
 from mlflow.utils.proto_json_utils import parse_dict
 from mlflow.utils.rest_utils import MlflowHostCreds
 from mlflow.utils.validation import _validate_metric
+from starlette.responses import Response
 
 from runyard.artifacts import ArtifactStore
 from runyard.client.pipeline import flush_timeout
@@ -226,7 +227,10 @@ class RunyardTrackingStore(RestStore):
                     "ENDPOINT_NOT_FOUND", f"{method} {path} is not implemented by runyard"
                 )
             _, handler, ids = found
-            return handler(self.access, {**body, **ids})
+            answer = handler(self.access, {**body, **ids})
+            if isinstance(answer, Response):  # a handler that wrote its JSON itself
+                return json.loads(bytes(answer.body))
+            return answer
         except MlflowError as exc:
             raise _rest_exception(exc) from None
         except RunyardError as exc:
