@@ -176,6 +176,23 @@ def test_errors_are_mlflows_and_nothing_is_written(local: Local) -> None:
     assert local.client.get_run(run_id).data.metrics == {}
 
 
+def test_a_name_already_logged_skips_no_check_of_a_later_point(local: Local) -> None:
+    """The store's hot path passes a float under a checked name at once; anything else
+    under that name is still checked as mlflow checks it (refused, or stored as a float)."""
+    experiment_id = local.client.create_experiment("checked-names")
+    run_id = local.client.create_run(experiment_id).info.run_id
+    local.client.log_metric(run_id, "acc", 0.5, timestamp=1_000, step=0)
+    with pytest.raises(MlflowException) as exc:
+        local.client.log_metric(run_id, "acc", "high", timestamp=2_000, step=1)  # type: ignore[arg-type]
+    assert _code(exc) == "INVALID_PARAMETER_VALUE"
+    with pytest.raises(MlflowException) as exc:
+        local.client.log_metric(run_id, "acc", 0.7, timestamp=-1, step=2)
+    assert _code(exc) == "INVALID_PARAMETER_VALUE"
+    local.client.log_metric(run_id, "acc", True, timestamp=3_000, step=3)
+    history = local.client.get_metric_history(run_id, "acc")
+    assert [(m.value, m.timestamp, m.step) for m in history] == [(0.5, 1_000, 0), (1.0, 3_000, 3)]
+
+
 def test_artifacts_are_the_runs_files_both_ways(local: Local, tmp_path: Path) -> None:
     mlflow.set_experiment("files")
     source = tmp_path / "model.txt"

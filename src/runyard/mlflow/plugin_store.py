@@ -103,7 +103,6 @@ class RunyardTrackingStore(RestStore):
         super().__init__(lambda: creds)
         self.store = workspace.transport.store
         self.pipeline = workspace.pipeline
-        self._enqueue = self.pipeline.enqueue_point
         #: Runs whose existence was checked: a metric of an unknown run is refused at once.
         self._known_runs: set[str] = set()
         #: Metric names that passed mlflow's name check.
@@ -111,13 +110,30 @@ class RunyardTrackingStore(RestStore):
 
     # Metrics: through the pipeline
     def log_metric(self, run_id: str, metric: Metric) -> None:
-        """Queue one point (mlflow's checks, then the pipeline: no database wait)."""
-        self._check_metric(metric)
+        """Queue one point (mlflow's checks, then the pipeline: no database wait).
+
+        The hot path of a training loop, so `_check_metric` and
+        `LoggingPipeline.enqueue_point` are inlined here, as run.log inlines its queueing:
+        the calls cost more than the rest of the method (the pipeline's tuple is its own)."""
+        key, value, step, timestamp = metric.key, metric.value, metric.step, metric.timestamp
+        if not (
+            key in self._checked_names
+            and type(value) is float
+            and type(step) is int
+            and type(timestamp) is int
+            and timestamp >= 0
+        ):
+            self._check_metric(metric)
+            value = float(value)
         if run_id not in self._known_runs:
             self._check_run(run_id)
-        if self.pipeline.failed:
+        pipeline = self.pipeline
+        if pipeline.failed:
             self._raise_pipeline_errors(run_id)
-        self._enqueue(run_id, metric.key, float(metric.value), metric.step, metric.timestamp)
+        queue = pipeline.queue
+        queue.append((run_id, key, value, step, timestamp / 1000.0, ""))
+        if len(queue) > pipeline.room:
+            pipeline.relieve()
 
     def log_batch(
         self, run_id: str, metrics: list[Metric], params: list[Param], tags: list[RunTag]
@@ -131,7 +147,7 @@ class RunyardTrackingStore(RestStore):
             self._check_run(run_id)
         if self.pipeline.failed:
             self._raise_pipeline_errors(run_id)
-        enqueue = self._enqueue
+        enqueue = self.pipeline.enqueue_point
         for metric in metrics:
             enqueue(run_id, metric.key, float(metric.value), metric.step, metric.timestamp)
 
