@@ -138,18 +138,33 @@ class RunyardTrackingStore(RestStore):
     def log_batch(
         self, run_id: str, metrics: list[Metric], params: list[Param], tags: list[RunTag]
     ) -> None:
-        """Params and tags through the handler (checked, written at once); metrics queued."""
+        """Params and tags through the handler (checked, written at once); metrics queued
+        (every one checked first, so a bad one writes nothing; queued as log_metric does)."""
+        points = []
+        checked = self._checked_names
         for metric in metrics:
-            self._check_metric(metric)
+            key, value, step, timestamp = metric.key, metric.value, metric.step, metric.timestamp
+            if not (
+                key in checked
+                and type(value) is float
+                and type(step) is int
+                and type(timestamp) is int
+                and timestamp >= 0
+            ):
+                self._check_metric(metric)
+                value = float(value)
+            points.append((run_id, key, value, step, timestamp / 1000.0, ""))
         if params or tags:
             super().log_batch(run_id, [], params, tags)
         elif run_id not in self._known_runs:
             self._check_run(run_id)
-        if self.pipeline.failed:
+        pipeline = self.pipeline
+        if pipeline.failed:
             self._raise_pipeline_errors(run_id)
-        enqueue = self.pipeline.enqueue_point
-        for metric in metrics:
-            enqueue(run_id, metric.key, float(metric.value), metric.step, metric.timestamp)
+        queue = pipeline.queue
+        queue.extend(points)
+        if len(queue) > pipeline.room:
+            pipeline.relieve()
 
     def _check_metric(self, metric: Metric) -> None:
         """mlflow's own checks of a metric; a float at an int step and time under a name
