@@ -14,6 +14,7 @@ from pathlib import Path
 import mlflow
 import pytest
 from mlflow import MlflowClient
+from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
 from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 from mlflow.tracking import fluent
@@ -174,6 +175,34 @@ def test_errors_are_mlflows_and_nothing_is_written(local: Local) -> None:
     assert _code(exc) == "INVALID_PARAMETER_VALUE"
     assert local.client.get_run(run_id).data.params == {"lr": "0.1"}
     assert local.client.get_run(run_id).data.metrics == {}
+
+
+def test_a_name_already_logged_skips_no_check_of_a_later_point(local: Local) -> None:
+    """The store's hot path passes a float under a checked name at once; anything else
+    under that name is still checked as mlflow checks it (refused, or stored as a float)."""
+    experiment_id = local.client.create_experiment("checked-names")
+    run_id = local.client.create_run(experiment_id).info.run_id
+    local.client.log_metric(run_id, "acc", 0.5, timestamp=1_000, step=0)
+    with pytest.raises(MlflowException) as exc:
+        local.client.log_metric(run_id, "acc", "high", timestamp=2_000, step=1)  # type: ignore[arg-type]
+    assert _code(exc) == "INVALID_PARAMETER_VALUE"
+    with pytest.raises(MlflowException) as exc:
+        local.client.log_metric(run_id, "acc", 0.7, timestamp=-1, step=2)
+    assert _code(exc) == "INVALID_PARAMETER_VALUE"
+    local.client.log_metric(run_id, "acc", True, timestamp=3_000, step=3)
+    good, bad = Metric("acc", 0.9, 4_000, 4), Metric("acc", 0.8, -5, 5)
+    with pytest.raises(MlflowException) as exc:
+        local.client.log_batch(run_id, metrics=[good, bad], params=[Param("lr", "0.1")])
+    assert _code(exc) == "INVALID_PARAMETER_VALUE"
+    local.client.log_batch(run_id, metrics=[good, Metric("acc", 1, 5_000, 5)])
+    history = local.client.get_metric_history(run_id, "acc")
+    assert [(m.value, m.timestamp, m.step) for m in history] == [
+        (0.5, 1_000, 0),
+        (1.0, 3_000, 3),
+        (0.9, 4_000, 4),
+        (1.0, 5_000, 5),
+    ]
+    assert local.client.get_run(run_id).data.params == {}
 
 
 def test_artifacts_are_the_runs_files_both_ways(local: Local, tmp_path: Path) -> None:

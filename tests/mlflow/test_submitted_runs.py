@@ -55,6 +55,9 @@ def test_plain_mlflow_log_metric_with_no_set_up_lands_in_the_submitted_run(
         assert mlflow.active_run().info.run_id == os.environ["RUNYARD_RUN_ID"]
         print("experiment", os.environ["MLFLOW_EXPERIMENT_NAME"])
         print("scheme", os.environ["MLFLOW_TRACKING_URI"].split(":")[0])
+        # Named, not defaulted: mlflow then spares each fluent call its Spark-session probe.
+        assert os.environ["MLFLOW_REGISTRY_URI"] == mlflow.get_tracking_uri()
+        assert mlflow.get_registry_uri() == mlflow.get_tracking_uri()
         """,
     )
     try:

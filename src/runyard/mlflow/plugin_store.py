@@ -105,7 +105,6 @@ class RunyardTrackingStore(RestStore):
         super().__init__(lambda: creds)
         self.store = workspace.transport.store
         self.pipeline = workspace.pipeline
-        self._enqueue = self.pipeline.enqueue_point
         #: Runs whose existence was checked: a metric of an unknown run is refused at once.
         self._known_runs: set[str] = set()
         #: Metric names that passed mlflow's name check.
@@ -113,29 +112,61 @@ class RunyardTrackingStore(RestStore):
 
     # Metrics: through the pipeline
     def log_metric(self, run_id: str, metric: Metric) -> None:
-        """Queue one point (mlflow's checks, then the pipeline: no database wait)."""
-        self._check_metric(metric)
+        """Queue one point (mlflow's checks, then the pipeline: no database wait).
+
+        The hot path of a training loop, so `_check_metric` and
+        `LoggingPipeline.enqueue_point` are inlined here, as run.log inlines its queueing:
+        the calls cost more than the rest of the method (the pipeline's tuple is its own)."""
+        key, value, step, timestamp = metric.key, metric.value, metric.step, metric.timestamp
+        if not (
+            key in self._checked_names
+            and type(value) is float
+            and type(step) is int
+            and type(timestamp) is int
+            and timestamp >= 0
+        ):
+            self._check_metric(metric)
+            value = float(value)
         if run_id not in self._known_runs:
             self._check_run(run_id)
-        if self.pipeline.failed:
+        pipeline = self.pipeline
+        if pipeline.failed:
             self._raise_pipeline_errors(run_id)
-        self._enqueue(run_id, metric.key, float(metric.value), metric.step, metric.timestamp)
+        queue = pipeline.queue
+        queue.append((run_id, key, value, step, timestamp / 1000.0, ""))
+        if len(queue) > pipeline.room:
+            pipeline.relieve()
 
     def log_batch(
         self, run_id: str, metrics: list[Metric], params: list[Param], tags: list[RunTag]
     ) -> None:
-        """Params and tags through the handler (checked, written at once); metrics queued."""
+        """Params and tags through the handler (checked, written at once); metrics queued
+        (every one checked first, so a bad one writes nothing; queued as log_metric does)."""
+        points = []
+        checked = self._checked_names
         for metric in metrics:
-            self._check_metric(metric)
+            key, value, step, timestamp = metric.key, metric.value, metric.step, metric.timestamp
+            if not (
+                key in checked
+                and type(value) is float
+                and type(step) is int
+                and type(timestamp) is int
+                and timestamp >= 0
+            ):
+                self._check_metric(metric)
+                value = float(value)
+            points.append((run_id, key, value, step, timestamp / 1000.0, ""))
         if params or tags:
             super().log_batch(run_id, [], params, tags)
         elif run_id not in self._known_runs:
             self._check_run(run_id)
-        if self.pipeline.failed:
+        pipeline = self.pipeline
+        if pipeline.failed:
             self._raise_pipeline_errors(run_id)
-        enqueue = self._enqueue
-        for metric in metrics:
-            enqueue(run_id, metric.key, float(metric.value), metric.step, metric.timestamp)
+        queue = pipeline.queue
+        queue.extend(points)
+        if len(queue) > pipeline.room:
+            pipeline.relieve()
 
     def _check_metric(self, metric: Metric) -> None:
         """mlflow's own checks of a metric; a float at an int step and time under a name
