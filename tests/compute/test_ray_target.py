@@ -502,6 +502,29 @@ def test_system_managed_environment_packages_reach_the_ray_job(
     assert any(line.startswith("tomli from") for line in _lines(run))
 
 
+def test_plain_mlflow_log_metric_on_ray_lands_in_the_submitted_run(
+    on_ray: Experiment, source: Callable[[str], Path]
+) -> None:
+    """The job gets MLflow's variables from the run: no set-up, no runyard import."""
+    body = """
+        import mlflow
+
+        for step in range(3):
+            mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
+        """
+    run = on_ray.submit(
+        ScriptRunConfig(
+            source_directory=str(source(body)),
+            script="train.py",
+            compute_target=TARGET,
+            max_run_duration_seconds=120,
+        )
+    )
+    details = run.wait_for_completion(raise_on_error=False, timeout_seconds=120)
+    assert details["status"] == "Completed", f"{details}\n{_runner_log(run)}"
+    assert run.get_metrics() == {"loss": [1.0, 0.5, 1 / 3]}
+
+
 # Kills the shared head's dashboard: it stays the last test of this module.
 @pytest.mark.parametrize("transport", ["local"], indirect=True)
 def test_run_fails_when_the_ray_job_api_goes_away_mid_run(
@@ -529,26 +552,3 @@ def test_run_fails_when_the_ray_job_api_goes_away_mid_run(
     details = run.get_details()
     assert details["status"] == "Failed", details
     assert "Ray cluster" in details["error"]["message"], details["error"]
-
-
-def test_plain_mlflow_log_metric_on_ray_lands_in_the_submitted_run(
-    on_ray: Experiment, source: Callable[[str], Path]
-) -> None:
-    """The job gets MLflow's variables from the run: no set-up, no runyard import."""
-    body = """
-        import mlflow
-
-        for step in range(3):
-            mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
-        """
-    run = on_ray.submit(
-        ScriptRunConfig(
-            source_directory=str(source(body)),
-            script="train.py",
-            compute_target=TARGET,
-            max_run_duration_seconds=120,
-        )
-    )
-    details = run.wait_for_completion(raise_on_error=False, timeout_seconds=120)
-    assert details["status"] == "Completed", f"{details}\n{_runner_log(run)}"
-    assert run.get_metrics() == {"loss": [1.0, 0.5, 1 / 3]}
