@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
@@ -131,12 +131,11 @@ class _Metric:
 
 
 def _select_metrics(
-    conn: Connection, run_pk: int, keys: Iterable[tuple[str, str]]
+    conn: Connection, run_pk: int, wanted: Collection[tuple[str, str]]
 ) -> dict[tuple[str, str], _Metric]:
     """The metric rows of these (name, column) keys that exist: one statement, whatever the
     number of names, reading only those names' rows (never the run's other metrics)."""
-    wanted = set(keys)
-    names = sorted({name for name, _ in wanted})
+    names = list(set(map(itemgetter(0), wanted)))
     if conn.dialect.name == "postgresql":
         sql = _SELECT_METRICS + " AND name = ANY(?)"
         params: list[Any] = [run_pk, names]
