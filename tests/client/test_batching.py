@@ -75,3 +75,32 @@ def test_many_names_with_a_few_points_each_group_by_name_in_order() -> None:
     assert by_name["layer7"].steps == [None, None, None, 12]
     assert by_name["layer7"].description == "the seventh"
     assert [b.name for b in work.batches[:2]] == ["layer0", "layer1"]
+
+
+def test_names_logged_once_each_become_one_point_batches_in_order() -> None:
+    items: list[QueueItem] = [
+        _scalar("r", f"layer{i}", float(i), i % 3 or None) for i in range(500)
+    ]
+    items[7] = ("r", "layer7", 7.0, None, 7.5, "the seventh")
+    (work,) = group_work(items)
+    assert isinstance(work, Points) and work.run_id == "r"
+    assert [b.name for b in work.batches] == [f"layer{i}" for i in range(500)]
+    assert all(b.kind is MetricKind.SCALAR and b.column == "" for b in work.batches)
+    assert [(b.steps, b.values) for b in work.batches[:3]] == [
+        ([None], [0.0]), ([1], [1.0]), ([2], [2.0])
+    ]  # fmt: skip
+    seventh = work.batches[7]
+    assert (seventh.description, seventh.times) == ("the seventh", [7.5])
+    # Batches are separate objects with lists of their own.
+    work.batches[0].values.append(1.0)
+    assert work.batches[1].values == [1.0]
+
+
+def test_names_once_each_after_a_batch_of_one_of_them_merge_with_it() -> None:
+    queued = PointBatch("layer1", MetricKind.SCALAR, "", "", [None], [0.5], [1.0])
+    items: list[QueueItem] = [BatchItem("r", queued)]
+    items.extend(_scalar("r", f"layer{i}", float(i)) for i in range(10))
+    (work,) = group_work(items)
+    assert isinstance(work, Points)
+    by_name = {b.name: b for b in work.batches}
+    assert len(work.batches) == 10 and by_name["layer1"].values == [0.5, 1.0]

@@ -115,3 +115,41 @@ def test_a_one_point_batch_cut_short_or_with_an_infinite_time_is_refused() -> No
     bad = encode_batches([PointBatch("m", MetricKind.SCALAR, "", "", [None], [1.0], [math.inf])])
     with pytest.raises(ValidationError, match="finite"):
         decode_batches(bad, Limits())
+
+
+def test_one_point_entries_leave_out_an_empty_column_and_description_and_old_frames_decode() -> (
+    None
+):
+    batches = [
+        PointBatch("plain", MetricKind.SCALAR, "", "", [None], [1.5], [2.0]),
+        PointBatch("cells", MetricKind.TABLE, "col", "words", [None], [2.5], [3.0]),
+    ]
+    frame = encode_batches(batches)
+    (header_len,) = struct.unpack_from("<I", frame, 4)
+    entries = json.loads(frame[8 : 8 + header_len])["batches"]
+    assert entries[0] == {
+        "name": "plain",
+        "kind": "scalar",
+        "n": 1,
+        "steps": "auto",
+        "values": "f64",
+    }
+    assert entries[1]["column"] == "col" and entries[1]["description"] == "words"
+    # A frame of an older client, every key written out, decodes to the same batches.
+    older = [
+        {**e, "column": e.get("column", ""), "description": e.get("description", "")}
+        for e in entries
+    ]
+    columns = frame[8 + header_len :]
+    for decoded in (
+        decode_batches(frame, Limits())[1],
+        decode_batches(frame_claiming(*older, columns=columns), Limits())[1],
+    ):
+        assert decoded == batches
+
+
+@pytest.mark.parametrize("kind", [None, "histogram", ["scalar"], {"k": 1}, 3])
+def test_a_batch_of_an_unknown_or_malformed_kind_is_refused_naming_the_kinds(kind: object) -> None:
+    entry = {**batch(1), "kind": kind}
+    with pytest.raises(ValidationError, match="unknown kind; allowed: scalar, list"):
+        decode_batches(frame_claiming(entry, columns=struct.pack("<dd", 1.0, 2.0)), Limits())

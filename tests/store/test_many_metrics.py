@@ -185,3 +185,74 @@ def test_ten_thousand_new_metrics_cost_a_bounded_multiple_of_as_many_points(
     # before first blocks were deferred and lookups bounded, 4.3 times the one metric.
     assert wide <= 3.5 * one_metric
     assert len(store.list_metrics("wide")) == 10_000
+
+
+def _wide_new_metrics() -> list[PointBatch]:
+    return [
+        _scalar("plain", [1.5]),
+        _scalar("stepped", [2.5], [7]),
+        _scalar("nan", [math.nan]),
+        PointBatch("described", MetricKind.SCALAR, "", "words", [None], [4.0], [2.0]),
+        _scalar("negative zero", [-0.0]),
+        PointBatch("whole", MetricKind.SCALAR, "", "", [None], [3], [1.0]),
+        PointBatch("listed", MetricKind.LIST, "", "", [None], [0.25], [1.0]),
+        PointBatch("cells", MetricKind.TABLE, "col", "", [None], [9.0], [1.0]),
+    ]
+
+
+def test_new_one_point_metrics_of_a_wide_call_are_stored_as_a_repeated_name_call_stores_them(
+    store: SqlTrackingStore,
+) -> None:
+    # Names logged once each take the direct row path; a repeated name sends the whole
+    # call through the general one. Both must store the same rows and points.
+    store.create_runs([NewRun(run_id="general", experiment_name="many")])
+    store.log_points("r", _wide_new_metrics())
+    store.log_points(
+        "general", [*_wide_new_metrics(), _scalar("dup", [1.0]), _scalar("dup", [2.0])]
+    )
+
+    def stored(run_id: str) -> list[tuple[object, ...]]:
+        infos = [i for i in store.list_metrics(run_id) if i.name != "dup"]
+        series = {(s.name, s.column): s for s in store.get_metric_series(run_id)}
+        return [
+            (i.name, i.column, i.kind, i.description, i.count, repr(i.last_value), i.last_step,
+             i.min_value, i.max_value, series[(i.name, i.column)].steps,
+             repr(series[(i.name, i.column)].values))
+            for i in infos
+        ]  # fmt: skip
+
+    fast = stored("r")
+    assert fast == stored("general")
+    assert [row[0] for row in fast] == [
+        "plain", "stepped", "nan", "described", "negative zero", "whole", "listed", "cells"
+    ]  # fmt: skip
+    assert fast[1][6] == 7 and fast[2][7] is None and fast[3][3] == "words"
+    # The next point of each goes on from the stored row: step and sequence 1 (stepped: 8).
+    store.log_points("r", [_scalar("plain", [0.5]), _scalar("stepped", [9.0])])
+    series = {s.name: s for s in store.get_metric_series("r", ["plain", "stepped"])}
+    assert series["plain"].steps == [0, 1] and series["stepped"].steps == [7, 8]
+    assert {i.name: i.min_value for i in store.list_metrics("r")}["plain"] == 0.5
+
+
+def test_a_wide_call_of_new_metrics_inserts_their_rows_once_and_updates_none(
+    store: SqlTrackingStore, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("statements traced through SQLite's trace callback")
+    from runyard.store.ingest import write_points
+
+    statements: list[str] = []
+    with store.db.write() as conn:
+        pk = store._run_pk(conn, "r")
+        driver = conn.connection.driver_connection
+        driver.set_trace_callback(statements.append)  # type: ignore[union-attr]
+        try:
+            write_points(conn, pk, [_scalar(f"m{i}", [0.5]) for i in range(1_000)], 10**9)
+        finally:
+            driver.set_trace_callback(None)  # type: ignore[union-attr]
+    inserts = [s for s in statements if s.startswith("INSERT INTO metrics ")]
+    assert len(inserts) == 1_000  # one executemany: a traced statement per row
+    assert not [s for s in statements if s.startswith("UPDATE")]
+    assert len([s for s in statements if s.startswith("INSERT INTO metric_points")]) == 1_000
+    infos = store.list_metrics("r")
+    assert len(infos) == 1_000 and all(i.last_value == 0.5 and i.min_value == 0.5 for i in infos)

@@ -77,3 +77,45 @@ def test_runs_made_before_workspaces_existed_land_in_the_default_workspace(
     assert store.get_run("old-run").experiment_name == "old"
     assert [e.name for e in store.list_experiments()] == ["old"]
     store.close()
+
+
+def test_metrics_lose_the_run_foreign_key_and_keep_their_rows_and_sort_indexes(
+    store_url: str,
+) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from runyard.core.entities import NewRun
+    from runyard.core.metrics import MetricKind, PointBatch
+    from runyard.store.sql import SqlTrackingStore
+
+    def metric_keys_and_indexes() -> tuple[list[object], set[str]]:
+        with write.connect() as conn:
+            found = inspect(conn)
+            keys = [fk["referred_table"] for fk in found.get_foreign_keys("metrics")]
+            return keys, {ix["name"] for ix in found.get_indexes("metrics")}
+
+    store = SqlTrackingStore(store_url)
+    store.create_runs([NewRun(run_id="r", experiment_name="e")])
+    store.log_points("r", [PointBatch("loss", MetricKind.SCALAR, "", "", [3], [0.5], [1.0])])
+    store.close()
+    write, read = create_engines(store_url)
+    try:
+        config = alembic_config()
+        with write.connect() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0009")
+            conn.commit()
+        assert metric_keys_and_indexes()[0] == ["runs"]
+        upgrade_to_head(write)
+        keys, indexes = metric_keys_and_indexes()
+        assert keys == []
+        assert {f"ix_metrics_name_column_{v}_run_id" for v in ("last_number", "min_value",
+                "max_value")} <= indexes  # fmt: skip
+    finally:
+        write.dispose()
+        read.dispose()
+    store = SqlTrackingStore(store_url)
+    [info] = store.list_metrics("r")
+    assert (info.name, info.count, info.last_value, info.last_step) == ("loss", 1, 0.5, 3)
+    store.close()

@@ -14,6 +14,7 @@ and `Call`s, keeping every call where it was relative to the points around it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -155,7 +156,7 @@ def _group_scalars(
         _extend(runs, run_ids.pop(), names.pop(), scalars)
         return
     if len(run_ids) == 1 and len(names) * 4 > len(scalars):
-        _group_wide(scalars, runs.setdefault(run_ids.pop(), {}))
+        _group_wide(scalars, runs.setdefault(run_ids.pop(), {}), len(names) == len(scalars))
         return
     positions: dict[tuple[str, str], list[ScalarPoint]] = {}
     for point in scalars:
@@ -169,9 +170,36 @@ def _group_scalars(
         _extend(runs, run_id, name, points)
 
 
-def _group_wide(scalars: list[ScalarPoint], group: dict[tuple[str, str], PointBatch]) -> None:
+def _group_wide(
+    scalars: list[ScalarPoint], group: dict[tuple[str, str], PointBatch], distinct: bool
+) -> None:
     """One run's points spread over many names (a few points each, per-layer gradients):
-    one pass over the points beats gathering each name's columns."""
+    one pass over the points beats gathering each name's columns.
+
+    Names each logged once in the slice and new to the group (100,000 metrics × 1 point)
+    become their batches in C-level maps: half the time of the loop.
+    """
+    if distinct:
+        names = list(map(_NAME, scalars))
+        keys = list(zip(names, repeat(""), strict=False))
+        if group.keys().isdisjoint(keys):
+            group.update(
+                zip(
+                    keys,
+                    map(
+                        PointBatch,
+                        names,
+                        repeat(_SCALAR),
+                        repeat(""),
+                        map(_DESCRIPTION, scalars),
+                        map(list, zip(map(_STEP, scalars))),
+                        map(list, zip(map(_VALUE, scalars))),
+                        map(list, zip(map(_TIME, scalars))),
+                    ),
+                    strict=True,
+                )
+            )
+            return
     get = group.get
     for _, name, value, step, t, description in scalars:
         key = (name, "")

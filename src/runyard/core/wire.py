@@ -31,6 +31,8 @@ _HEADER = struct.Struct("<4sI")
 _LITTLE = sys.byteorder == "little"
 #: The value and time columns of a one-point batch with an automatic step.
 _ONE_POINT = struct.Struct("<dd")
+_ONE_POINT_ENTRY = {"n": 1, "steps": "auto", "values": "f64"}
+_KINDS = {kind.value: kind for kind in MetricKind}
 
 
 def _raw(kind: str, values: list[Any]) -> bytes:
@@ -46,18 +48,16 @@ def encode_batches(batches: list[PointBatch], key: str | None = None) -> bytes:
     columns: list[bytes] = []
     for b in batches:
         if len(b.values) == 1 and b.steps[0] is None and type(b.values[0]) is float:
-            # One point of a metric among many (a wide call): no array per column.
-            described.append(
-                {
-                    "name": b.name,
-                    "kind": b.kind.value,
-                    "column": b.column,
-                    "description": b.description,
-                    "n": 1,
-                    "steps": "auto",
-                    "values": "f64",
-                }
-            )
+            # One point of a metric among many (a wide call): no array per column, and an
+            # empty column or description left out (the decoder's default): a 100,000-name
+            # frame is a third smaller.
+            one: dict[str, Any] = {"name": b.name, "kind": b.kind.value}
+            if b.column:
+                one["column"] = b.column
+            if b.description:
+                one["description"] = b.description
+            one.update(_ONE_POINT_ENTRY)
+            described.append(one)
             columns.append(_ONE_POINT.pack(b.values[0], b.times[0]))
             continue
         entry: dict[str, Any] = {
@@ -159,15 +159,17 @@ def _batch_header(entry: Any, limits: Limits) -> tuple[str, MetricKind, str, str
     if not isinstance(entry, dict):
         raise ValidationError("each batch must be an object")
     name = validate_metric_name(entry.get("name"), limits)
-    try:
-        kind = MetricKind(str(entry.get("kind")))
-    except ValueError:
+    raw_kind = entry.get("kind")
+    kind = _KINDS.get(raw_kind) if type(raw_kind) is str else None
+    if kind is None:
         allowed = ", ".join(k.value for k in MetricKind)
-        raise ValidationError(f"metric {name!r}: unknown kind; allowed: {allowed}") from None
+        raise ValidationError(f"metric {name!r}: unknown kind; allowed: {allowed}")
     column = entry.get("column", "")
     if column:
         column = validate_metric_name(column, limits, "column name")
     description = entry.get("description", "")
+    if description == "":
+        return name, kind, column, description
     if not isinstance(description, str) or len(description) > limits.max_description_length:
         raise ValidationError(
             f"metric {name!r}: description must be a string of at most "

@@ -18,7 +18,7 @@ from runyard.core.errors import StoreError
 log = logging.getLogger("runyard.store")
 
 #: The newest migration; a test checks it is the head of store/migrations.
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
@@ -23,7 +23,13 @@ from typing import Any
 from sqlalchemy import Connection
 
 from runyard.core.errors import LimitExceededError, ValidationError
-from runyard.core.metrics import NUMERIC_VTYPES, PointBatch, ValueType, encode_value
+from runyard.core.metrics import (
+    NUMERIC_VTYPES,
+    MetricKind,
+    PointBatch,
+    ValueType,
+    encode_value,
+)
 from runyard.store.cursor import copy_rows, execute_many, fetch_all, placeholders, staged
 from runyard.store.rollups import RollupBlocks, rollup_rows
 from runyard.store.schema import ROLLUP_BLOCK
@@ -88,6 +94,7 @@ _UPDATE_METRICS = (
 #: PostgreSQL: past this many rows, COPY (through a staging table for updates) beats an
 #: executemany, whose every row is a round trip of the pipeline.
 _COPY_FROM = 200
+_KIND_VALUES = {kind: kind.value for kind in MetricKind}
 _CHANGES_TABLE = (
     "count bigint, value_types integer, last_step bigint, max_step bigint, "
     "last_number double precision, last_text text, last_vtype smallint, "
@@ -124,12 +131,11 @@ class _Metric:
 
 
 def _select_metrics(
-    conn: Connection, run_pk: int, keys: Iterable[tuple[str, str]]
+    conn: Connection, run_pk: int, wanted: Collection[tuple[str, str]]
 ) -> dict[tuple[str, str], _Metric]:
     """The metric rows of these (name, column) keys that exist: one statement, whatever the
     number of names, reading only those names' rows (never the run's other metrics)."""
-    wanted = set(keys)
-    names = sorted({name for name, _ in wanted})
+    names = list(set(map(itemgetter(0), wanted)))
     if conn.dialect.name == "postgresql":
         sql = _SELECT_METRICS + " AND name = ANY(?)"
         params: list[Any] = [run_pk, names]
@@ -160,23 +166,45 @@ def _new_ids(conn: Connection, n: int) -> list[int]:
 
 
 def _metrics_for(
-    conn: Connection, run_pk: int, batches: Sequence[PointBatch]
-) -> dict[tuple[str, str], _Metric]:
-    """The metric of every batch: the stored row, or a new one (written at the end)."""
+    conn: Connection, run_pk: int, batches: Sequence[PointBatch], max_points: int
+) -> tuple[dict[tuple[str, str], _Metric], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The metric of every batch: the stored row, or a new one (written at the end).
+
+    When every batch names a metric of its own (a wide call), a new metric given one float
+    point gets no _Metric: its finished row (summary values already set, so no later UPDATE
+    touches its indexes) and its point row are returned instead, as (rows, points).
+    """
     if conn.dialect.name == "postgresql":
         # One writer of a run's metric rows at a time: new metrics get ids without racing
         # another server process that creates the same names.
         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, %s)", (_PG_LOCK_CLASS, run_pk))
-    first: dict[tuple[str, str], PointBatch] = {}
-    for batch in batches:
-        first.setdefault((batch.name, batch.column), batch)
+    keys = [(b.name, b.column) for b in batches]
+    # Reversed: the first batch of a name is the one kept.
+    first = dict(zip(reversed(keys), reversed(batches), strict=True))
     found = _select_metrics(conn, run_pk, first)
-    missing = [b for key, b in first.items() if key not in found]
+    # In the order first logged: list_metrics lists metrics in creation (id) order.
+    missing = [key for key in dict.fromkeys(keys) if key not in found]
     ids = _new_ids(conn, len(missing)) if missing else []
-    for batch, metric_id in zip(missing, ids, strict=True):
-        found[(batch.name, batch.column)] = _Metric(
+    one_each = len(first) == len(batches) and max_points >= 1
+    rows: list[tuple[Any, ...]] = []
+    points: list[tuple[Any, ...]] = []
+    for key, metric_id in zip(missing, ids, strict=True):
+        batch = first[key]
+        if one_each and _is_single_float(batch):
+            value = batch.values[0]
+            step = batch.steps[0]
+            if step is None:
+                step = 0
+            number = value if value == value else None  # NaN: in no range
+            rows.append(
+                (metric_id, run_pk, batch.name, batch.column, _KIND_VALUES[batch.kind],
+                 batch.description, 1, FLOAT_ONLY, step, step, number, None, 0, number, number)
+            )  # fmt: skip
+            points.append((metric_id, step, 0, value, batch.times[0]))
+            continue
+        found[key] = _Metric(
             metric_id,
-            batch.kind.value,
+            _KIND_VALUES[batch.kind],
             0,
             0,
             None,
@@ -188,7 +216,7 @@ def _metrics_for(
             created=True,
             start_count=0,
         )
-    return found
+    return found, rows, points
 
 
 def _steps(first_auto: int, batch: PointBatch) -> tuple[Sequence[int], int]:
@@ -398,9 +426,11 @@ def _first_blocks(conn: Connection, metric_ids: list[int], blocks: RollupBlocks)
             blocks.add(rollup_rows(metric_id, seqs, steps, values))
 
 
-def _store_metrics(conn: Connection, run_pk: int, metrics: Iterable[_Metric]) -> None:
-    """New metric rows inserted and changed ones updated: one executemany each."""
-    created = []
+def _store_metrics(
+    conn: Connection, run_pk: int, metrics: Iterable[_Metric], created: list[tuple[Any, ...]]
+) -> None:
+    """New metric rows (`created`: rows already made) inserted and changed ones updated:
+    one executemany each."""
     changed = []
     for m in metrics:
         step, number, text, vtype = m.last
@@ -437,13 +467,14 @@ def write_points(
 
     An empty batch still creates its metric.
     """
-    found = _metrics_for(conn, run_pk, batches)
+    found, created, singles = _metrics_for(conn, run_pk, batches, max_points)
     floats: list[tuple[int, Iterable[tuple[Any, ...]]]] = []
-    singles: list[tuple[Any, ...]] = []
     mixed: list[tuple[Any, ...]] = []
     blocks = RollupBlocks()
     for batch in batches:
-        m = found[(batch.name, batch.column)]
+        m = found.get((batch.name, batch.column))
+        if m is None:  # a new metric's one point, already in `created` and `singles`
+            continue
         _check_batch(m, batch, max_points)
         if not batch.values:
             continue
@@ -464,4 +495,4 @@ def write_points(
     if full:
         _first_blocks(conn, full, blocks)
     blocks.write(conn)
-    _store_metrics(conn, run_pk, found.values())
+    _store_metrics(conn, run_pk, found.values(), created)
