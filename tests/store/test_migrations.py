@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -29,6 +32,27 @@ def test_empty_database_upgrades_to_a_schema_matching_the_model(store_url: str) 
     finally:
         write.dispose()
         read.dispose()
+
+
+def test_a_new_store_opens_without_a_word_on_stderr(store_url: str) -> None:
+    """Every migration runs when a store first opens, in the user's own process: none may
+    print warnings to their terminal (SQLite's batch mode used to, reflecting an index)."""
+    opened = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "default",
+            "-c",
+            "import sys; from runyard.store.database import Database;"
+            " Database.open(sys.argv[1]).close()",
+            store_url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert opened.returncode == 0, opened.stderr
+    assert opened.stderr == ""
 
 
 def test_upgrading_twice_is_harmless(store_url: str) -> None:
