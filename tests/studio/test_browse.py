@@ -164,7 +164,8 @@ def test_view_an_image(studio_server: StudioServer, page: Any) -> None:
     gallery = page.get_by_test_id("image-gallery")
     image = gallery.locator("img").first
     expect(image).to_be_visible()
-    assert image.evaluate("img => img.complete && img.naturalWidth") == 24
+    # Visible is laid out, not yet loaded: decode() waits for the bytes (and fails if broken).
+    assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") == 24
     gallery.get_by_role("button", name=re.compile("Enlarge gradient")).click()
     enlarged = page.get_by_test_id("enlarged-image")
     expect(enlarged).to_be_visible()
