@@ -8,13 +8,17 @@ import json
 import logging
 import os
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 from rich.console import Console
 from rich.table import Table
 
@@ -191,3 +195,42 @@ def mlflow_client(folder: Path) -> tuple[Any, str]:
         "bench", artifact_location=(folder / "mlartifacts").as_uri()
     )
     return client, experiment_id
+
+
+def free_port() -> int:
+    """A TCP port on loopback nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """A server process on loopback, stopped by its pid."""
+
+    def __init__(self, command: list[str], health: str, env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+        )
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{' '.join(command[:4])} exited with {self.proc.returncode}")
+            try:
+                if httpx.get(health, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{' '.join(command[:4])} did not answer")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(15)

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -26,7 +24,9 @@ from typing import Any
 
 import httpx
 from _common import (
+    Server,
     cli,
+    free_port,
     mlflow_missing,
     note,
     percentile,
@@ -39,46 +39,8 @@ from _common import (
 TAG_FILTER = "metrics.acc > 0.5 AND tags.group = 'g7'"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """A server process on loopback, stopped by its pid."""
-
-    def __init__(self, command: list[str], health: str, env: dict[str, str] | None = None) -> None:
-        self.proc = subprocess.Popen(
-            command,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, **(env or {})},
-        )
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{' '.join(command[:4])} exited with {self.proc.returncode}")
-            try:
-                if httpx.get(health, timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"{' '.join(command[:4])} did not answer")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(15)
-
-
 def start_runyard(folder: Path) -> tuple[Server, str]:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "runyard", "server", "--port", str(port)]
     command += ["--store", f"sqlite:///{folder}/runyard.db"]
@@ -87,7 +49,7 @@ def start_runyard(folder: Path) -> tuple[Server, str]:
 
 
 def start_mlflow(folder: Path) -> tuple[Server, str]:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "mlflow", "server"]
     command += ["--backend-store-uri", f"sqlite:///{folder}/mlflow.db"]

@@ -13,22 +13,24 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import cli, mlflow_missing, note, print_table, quiet_mlflow, row, temp_folder
-from bench_server import Server, runyard_server
+from _common import (
+    Server,
+    cli,
+    free_port,
+    mlflow_missing,
+    note,
+    print_table,
+    quiet_mlflow,
+    row,
+    temp_folder,
+)
+from bench_server import runyard_server
 
 MB = 1024 * 1024
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def mlflow_server(folder: Path) -> tuple[Server, str]:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [
         sys.executable,

@@ -23,7 +23,9 @@ from typing import Any
 
 import httpx
 from _common import (
+    Server,
     cli,
+    free_port,
     mlflow_missing,
     note,
     percentile,
@@ -36,48 +38,8 @@ from _common import (
 PG_URL = os.environ.get("RUNYARD_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """A server process on loopback, stopped by its pid."""
-
-    def __init__(self, command: list[str], health: str, env: dict[str, str] | None = None):
-        self.proc = subprocess.Popen(
-            command,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, **(env or {})},
-        )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{command[0]} exited with {self.proc.returncode}")
-            try:
-                if httpx.get(health, timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"{' '.join(command[:3])} did not answer")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-
-
 def runyard_server(store: str, folder: Path, workers: int = 1) -> tuple[Server, str]:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = Server(
         [
@@ -304,7 +266,7 @@ def search_ms(url: str) -> float:
 # MLflow server
 def mlflow_figures(folder: Path, quick: bool) -> dict[str, Any]:
     quiet_mlflow()
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = Server(
         [
