@@ -198,3 +198,15 @@ def test_server_info_answers_under_api_3_and_unimplemented_endpoints_are_404(
     with pytest.raises(MlflowException) as exc:
         door.mlflow.search_traces(locations=[door.mlflow.create_experiment("t")])
     assert "ENDPOINT_NOT_FOUND" in str(exc.value) or "404" in str(exc.value)
+
+
+@pytest.mark.parametrize("path", ["experiments/search", "runs/search", "logged-models/search"])
+def test_a_page_token_of_non_ascii_digits_is_a_400_not_a_crash(door: Door, path: str) -> None:
+    """'²' passes str.isdigit() but not int(): every offset-paged search refuses it cleanly."""
+    experiment_id = door.mlflow.create_experiment("tokens")
+    answer = httpx.post(
+        f"{door.url}/api/2.0/mlflow/{path}",
+        json={"experiment_ids": [experiment_id], "page_token": "²"},
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error_code"] == "INVALID_PARAMETER_VALUE"

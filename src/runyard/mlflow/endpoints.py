@@ -164,7 +164,8 @@ def max_results(body: dict[str, Any], default: int, most: int) -> int:
 def offset_token(body: dict[str, Any]) -> int:
     """The page_token argument of a listing paged by offset (runyard's tokens are offsets)."""
     token = body.get("page_token") or "0"
-    if not isinstance(token, str | int) or not str(token).isdigit():
+    # isdigit() alone takes '²', which int() refuses: ASCII digits only.
+    if not isinstance(token, str | int) or not (str(token).isascii() and str(token).isdigit()):
         raise invalid(f"Invalid page token {token!r}: pass the next_page_token of a previous page")
     return int(token)
 

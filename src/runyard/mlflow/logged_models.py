@@ -14,7 +14,7 @@ from runyard.core.roles import Role
 from runyard.mlflow import mapping
 from runyard.mlflow.artifact_paths import locate, logged_model_artifact_uri, safe_path
 from runyard.mlflow.artifacts import list_entries
-from runyard.mlflow.endpoints import Access, integer, route, string
+from runyard.mlflow.endpoints import Access, integer, page_of, route, string
 from runyard.mlflow.errors import MlflowError, invalid
 from runyard.store.base import LoggedModelStore
 
@@ -281,21 +281,10 @@ def search_logged_models(access: Access, body: dict[str, Any]) -> dict[str, Any]
             key=_sort_key(_ATTRIBUTES[order["field_name"]]),
             reverse=not order.get("ascending", True),
         )
-    max_results = integer(body, "max_results", MAX_RESULTS_SEARCH)
-    assert max_results is not None
-    if max_results < 1 or max_results > MAX_RESULTS_SEARCH:
-        raise invalid(
-            f"Invalid value {max_results} for parameter 'max_results': it must be at least 1 "
-            f"and at most {MAX_RESULTS_SEARCH}"
-        )
-    token = str(body.get("page_token") or "0")
-    if not token.isdigit():
-        raise invalid(f"Invalid page token {token!r}")
-    start = int(token)
-    page = found[start : start + max_results]
+    page, token = page_of(found, body, MAX_RESULTS_SEARCH, MAX_RESULTS_SEARCH)
     answer: dict[str, Any] = {"models": page}
-    if start + max_results < len(found):
-        answer["next_page_token"] = str(start + max_results)
+    if token:
+        answer["next_page_token"] = token
     return answer
 
 
